@@ -1,0 +1,194 @@
+"""Datasets as tensors in [0, 1], without torchvision.
+
+- ``digits``: scikit-learn's bundled 8x8 digits (1797 real images, 1 channel, values 0..16
+  scaled to [0, 1]); a fixed stratified split (``random_state=0``): 1197 train, 300 val,
+  300 test. The embedded benchmark's ``val_*`` metrics use ``val``.
+- ``cifar10`` / ``cifar100``: the python pickles (``cifar-10-batches-py/``,
+  ``cifar-100-python/``) placed by the user under ``root``.
+- ``imagenet``: NAS-Bench-201's ImageNet16-120 pickles (``ImageNet16/train_data_batch_1..10``,
+  ``ImageNet16/val_data``), labels 1..120 kept and shifted to 0..119.
+
+Splits for the CIFAR/ImageNet16 sets follow NAS-Bench-201: ``train`` is the whole training
+set; ``val`` is the NAS-Bench-201 "x-valid" half of the test set when its split file
+(``cifar100-test-split.txt`` / ``imagenet-16-120-test-split.txt`` / ``cifar-split.txt`` for
+CIFAR-10's train/valid halves) is found in ``root``, else the whole test set. Which one was
+used is recorded in :attr:`Splits.split_source`.
+"""
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..costs import dataset_spec
+from ..errors import DataFileError, check_choice
+
+DATASETS = ("digits", "cifar10", "cifar100", "imagenet")
+MEAN_STD = {
+    "digits": ([0.0], [1.0]),
+    "cifar10": ([0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616]),
+    "cifar100": ([0.5071, 0.4865, 0.4409], [0.2673, 0.2564, 0.2762]),
+    "imagenet": ([0.4811, 0.4575, 0.4078], [0.2471, 0.2402, 0.2539]),
+}
+
+
+@dataclass
+class Splits:
+    """Tensors per split: x float32 (N, C, H, W) in [0, 1]; y int64 in 0..classes-1."""
+
+    name: str
+    train: tuple[torch.Tensor, torch.Tensor]
+    val: tuple[torch.Tensor, torch.Tensor]
+    test: tuple[torch.Tensor, torch.Tensor] | None
+    split_source: str
+
+    @property
+    def num_classes(self) -> int:
+        return dataset_spec(self.name).num_classes
+
+    @property
+    def in_channels(self) -> int:
+        return int(self.train[0].shape[1])
+
+    @property
+    def mean_std(self) -> tuple[list[float], list[float]]:
+        return MEAN_STD[self.name]
+
+
+def _tensors(x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), torch.from_numpy(np.asarray(y, dtype=np.int64))
+
+
+def load_digits_splits() -> Splits:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    d = load_digits()
+    x = (d.images / 16.0).astype(np.float32)[:, None]
+    idx = np.arange(len(x))
+    tr, rest = train_test_split(idx, test_size=600, stratify=d.target, random_state=0)
+    va, te = train_test_split(rest, test_size=300, stratify=d.target[rest], random_state=0)
+    return Splits("digits", _tensors(x[tr], d.target[tr]), _tensors(x[va], d.target[va]),
+                  _tensors(x[te], d.target[te]), "sklearn digits, stratified 1197/300/300, random_state=0")
+
+
+def _unpickle(path: Path) -> dict:
+    if not path.is_file():
+        raise DataFileError(f"missing data file {path}")
+    try:
+        with path.open("rb") as fh:
+            return pickle.load(fh, encoding="latin1")
+    except Exception as exc:
+        raise DataFileError(f"cannot read {path} as a python pickle: {exc}") from exc
+
+
+def _field(batch: dict, *names: str):
+    for n in names:
+        if n in batch:
+            return batch[n]
+    raise DataFileError(f"pickle lacks any of the keys {names}; has {sorted(map(str, batch))}")
+
+
+def _images(data, side: int) -> np.ndarray:
+    arr = np.asarray(data, dtype=np.uint8)
+    if arr.ndim != 2 or arr.shape[1] != 3 * side * side:
+        raise DataFileError(f"expected image rows of {3 * side * side} bytes, got array of shape {arr.shape}")
+    return arr.reshape(-1, 3, side, side).astype(np.float32) / 255.0
+
+
+def _read_split_file(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except Exception as exc:
+        raise DataFileError(f"cannot parse NAS-Bench-201 split file {path}: {exc}") from exc
+
+
+def _split_indices(entry) -> np.ndarray:
+    # NB201's split files store [name, list-of-indices] pairs or plain lists.
+    if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], list):
+        entry = entry[1]
+    return np.asarray(entry, dtype=np.int64)
+
+
+def _cifar(root: Path, name: str) -> Splits:
+    if name == "cifar10":
+        base = root / "cifar-10-batches-py"
+        expected = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+        train_files, test_files, label_keys = expected[:5], ["test_batch"], ("labels",)
+    else:
+        base = root / "cifar-100-python"
+        expected = ["train", "test"]
+        train_files, test_files, label_keys = ["train"], ["test"], ("fine_labels",)
+    missing = [f for f in expected if not (base / f).is_file()]
+    if missing:
+        raise DataFileError(
+            f"{name}: missing {', '.join(missing)} under {base}; place the python-pickle release "
+            f"({base.name}/ with {', '.join(expected)}) there"
+        )
+
+    def read(files):
+        batches = [_unpickle(base / f) for f in files]
+        x = np.concatenate([_images(_field(b, "data"), 32) for b in batches])
+        y = np.concatenate([np.asarray(_field(b, *label_keys), dtype=np.int64) for b in batches])
+        return x, y
+
+    xtr, ytr = read(train_files)
+    xte, yte = read(test_files)
+    return _with_nb201_split(root, name, xtr, ytr, xte, yte)
+
+
+def _with_nb201_split(root: Path, name: str, xtr, ytr, xte, yte) -> Splits:
+    if name == "cifar10":
+        split = _read_split_file(root / "cifar-split.txt")
+        if split is not None:
+            tr, va = _split_indices(split["train"]), _split_indices(split["valid"])
+            return Splits(name, _tensors(xtr[tr], ytr[tr]), _tensors(xtr[va], ytr[va]), _tensors(xte, yte),
+                          "NB201 cifar-split.txt (train/valid halves of the training set)")
+    else:
+        fname = "cifar100-test-split.txt" if name == "cifar100" else "imagenet-16-120-test-split.txt"
+        split = _read_split_file(root / fname)
+        if split is not None:
+            va, te = _split_indices(split["xvalid"]), _split_indices(split["xtest"])
+            return Splits(name, _tensors(xtr, ytr), _tensors(xte[va], yte[va]), _tensors(xte[te], yte[te]),
+                          f"NB201 {fname} (x-valid half of the test set)")
+    return Splits(name, _tensors(xtr, ytr), _tensors(xte, yte), None, "whole test set as val (no NB201 split file)")
+
+
+def _imagenet16(root: Path) -> Splits:
+    base = root / "ImageNet16"
+    expected = [f"train_data_batch_{i}" for i in range(1, 11)] + ["val_data"]
+    missing = [f for f in expected if not (base / f).is_file()]
+    if missing:
+        raise DataFileError(f"imagenet: missing {', '.join(missing)} under {base}; place NAS-Bench-201's "
+                            f"ImageNet16 pickles ({', '.join(expected)}) there")
+
+    def read(files):
+        xs, ys = [], []
+        for f in files:
+            b = _unpickle(base / f)
+            x, y = _images(_field(b, "data"), 16), np.asarray(_field(b, "labels"), dtype=np.int64)
+            keep = (y >= 1) & (y <= 120)
+            xs.append(x[keep])
+            ys.append(y[keep] - 1)
+        return np.concatenate(xs), np.concatenate(ys)
+
+    xtr, ytr = read(expected[:10])
+    xte, yte = read(["val_data"])
+    return _with_nb201_split(root, "imagenet", xtr, ytr, xte, yte)
+
+
+def load_splits(dataset: str, root: str | Path | None = None) -> Splits:
+    """Load ``dataset`` (one of :data:`DATASETS`); ``root`` holds the user's files."""
+    check_choice("dataset", dataset, DATASETS)
+    if dataset == "digits":
+        return load_digits_splits()
+    if root is None:
+        raise DataFileError(f"{dataset} needs data files: pass root=<folder holding them> (no download here)")
+    root = Path(root)
+    return _imagenet16(root) if dataset == "imagenet" else _cifar(root, dataset)

@@ -1,0 +1,220 @@
+"""Adversarial training of one NAS-Bench-201 cell with per-epoch records and checkpoints."""
+from __future__ import annotations
+
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..costs import arch_costs
+from ..errors import check_choice
+from ..space import ArchLike, Arch
+from .attacks import accuracy, autoattack, fgsm, pgd
+from .data import Splits, load_splits
+from .model import build_model
+from .recipe import AttackSpec, Recipe
+
+EpochCallback = Callable[[dict], Optional[bool]]
+
+
+def select_device(device: str = "auto") -> torch.device:
+    """``auto`` picks cuda, then mps, then cpu; ``cpu``/``cuda``/``cuda:N``/``mps`` are taken as given."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    kind = device.split(":")[0]
+    check_choice("device", kind, ("auto", "cpu", "cuda", "mps"))
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {device!r} requested but CUDA is not available; use device='auto' or 'cpu'")
+    return torch.device(device)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :func:`train`. Accuracies are fractions in [0, 1]; times in seconds;
+    ``params`` in millions, ``flops`` in millions of multiply-adds per image."""
+
+    arch: str
+    uid: int
+    dataset: str
+    recipe: Recipe
+    seed: int
+    device: str
+    epochs: list[dict] = field(default_factory=list)
+    params: float = 0.0
+    flops: float = 0.0
+    stopped_early: bool = False
+
+    @property
+    def final(self) -> dict:
+        """Metrics of the last evaluated epoch."""
+        evaluated = [e for e in self.epochs if "val_acc" in e]
+        return evaluated[-1] if evaluated else {}
+
+    def metrics(self) -> list[str]:
+        return self.recipe.metric_names()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"arch": self.arch, "uid": self.uid, "dataset": self.dataset, "recipe": self.recipe.to_dict(),
+                "recipe_key": self.recipe.key(), "seed": self.seed, "device": self.device, "epochs": self.epochs,
+                "params": self.params, "flops": self.flops, "stopped_early": self.stopped_early}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainResult":
+        return cls(arch=d["arch"], uid=int(d["uid"]), dataset=d["dataset"], recipe=Recipe.from_dict(d["recipe"]),
+                   seed=int(d["seed"]), device=d["device"], epochs=list(d["epochs"]), params=float(d["params"]),
+                   flops=float(d["flops"]), stopped_early=bool(d.get("stopped_early", False)))
+
+
+def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: Recipe, seed: int = 0,
+             batch_size: int = 512) -> dict[str, float]:
+    """Clean and robust accuracy (fractions) of ``model`` on (x, y) under ``recipe``'s attacks."""
+    out = {"val_acc": accuracy(model, x, y)}
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    for spec in recipe.eval_attacks:
+        correct = 0
+        for i in range(0, len(x), batch_size):
+            xb, yb = x[i:i + batch_size], y[i:i + batch_size]
+            if spec.kind == "fgsm":
+                xa = fgsm(model, xb, yb, spec.eps / 255)
+            elif spec.kind == "pgd":
+                xa = pgd(model, xb, yb, spec.eps / 255, spec.step_size / 255, spec.steps, spec.random_start,
+                         generator=gen)
+            else:
+                xa = autoattack(model, xb, yb, spec.eps / 255, seed=seed)
+            correct += round(accuracy(model, xa, yb) * len(xb))
+        out[spec.metric] = correct / max(len(x), 1)
+    if recipe.autoattack:
+        main = max((a.eps for a in recipe.eval_attacks), default=8.0)
+        spec = AttackSpec("autoattack", main)
+        xa = autoattack(model, x, y, main / 255, seed=seed)
+        out[spec.metric] = accuracy(model, xa, y)
+    return out
+
+
+def _atomic_torch_save(obj: Any, path: Path) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = "quick", seed: int = 0,
+          device: str = "auto", data_root: str | Path | None = None, splits: Splits | None = None,
+          callback: EpochCallback | None = None, checkpoint_dir: str | Path | None = None, resume: bool = False,
+          compile: bool = False, progress: bool = False) -> TrainResult:
+    """Adversarially train ``arch`` on ``dataset`` with ``recipe`` and evaluate it.
+
+    ``callback(epoch_record)`` runs after every epoch; returning ``False`` stops training
+    (pruning). With ``checkpoint_dir`` the state is saved atomically after every epoch and
+    ``resume=True`` continues from it. On CUDA: bf16 autocast and channels_last.
+    """
+    a = Arch.parse(arch)
+    recipe = Recipe.preset(recipe) if isinstance(recipe, str) else recipe
+    splits = splits if splits is not None else load_splits(dataset, data_root)
+    dev = select_device(device)
+    seed_everything(seed)
+    mean, std = splits.mean_std
+    model = build_model(a, splits.num_classes, C=recipe.C, N=recipe.N, in_channels=splits.in_channels,
+                        mean=mean, std=std).to(dev)
+    cuda = dev.type == "cuda"
+    if cuda:
+        model = model.to(memory_format=torch.channels_last)
+    step_model = torch.compile(model) if compile else model
+    xtr, ytr = splits.train
+    xva, yva = splits.val
+    xtr, ytr, xva, yva = xtr.to(dev), ytr.to(dev), xva.to(dev), yva.to(dev)
+    steps_per_epoch = (len(xtr) + recipe.batch_size - 1) // recipe.batch_size
+    opt = torch.optim.SGD(model.parameters(), lr=recipe.lr_max, momentum=recipe.momentum,
+                          weight_decay=recipe.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=recipe.lr_max, epochs=recipe.epochs,
+                                                steps_per_epoch=steps_per_epoch)
+    costs = arch_costs(a, dataset, C=recipe.C, N=recipe.N)
+    result = TrainResult(a.string, a.uid, dataset, recipe, seed, str(dev), params=costs["params"], flops=costs["flops"])
+    ckpt = Path(checkpoint_dir) / "checkpoint.pt" if checkpoint_dir is not None else None
+    start = 1
+    if ckpt is not None and resume and ckpt.is_file():
+        state = torch.load(ckpt, map_location=dev, weights_only=False)
+        ident = (a.string, dataset, recipe.key(), seed)
+        if tuple(state["ident"]) != ident:
+            raise ValueError(f"checkpoint {ckpt} belongs to {tuple(state['ident'])}, not {ident}")
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        torch.set_rng_state(state["rng"])
+        result.epochs = state["epochs"]
+        start = len(result.epochs) + 1
+    evaluated = set(recipe.evaluated_epochs())
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=recipe.epochs, initial=start - 1, desc=f"train uid {a.uid}", unit="epoch")
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if cuda else torch.autocast("cpu", enabled=False)
+    eps, alpha = recipe.train_eps / 255, recipe.train_alpha / 255
+    for epoch in range(start, recipe.epochs + 1):
+        model.train()
+        t0 = time.perf_counter()
+        perm = torch.randperm(len(xtr), generator=torch.Generator().manual_seed(seed * 100003 + epoch)).to(dev)
+        loss_sum, correct, seen = 0.0, 0, 0
+        for i in range(steps_per_epoch):
+            idx = perm[i * recipe.batch_size:(i + 1) * recipe.batch_size]
+            xb, yb = xtr[idx], ytr[idx]
+            if cuda:
+                xb = xb.contiguous(memory_format=torch.channels_last)
+            with autocast:
+                if recipe.train_attack == "pgd":
+                    xb = pgd(step_model, xb, yb, eps, alpha, recipe.train_steps, recipe.train_random_start)
+                elif recipe.train_attack == "fgsm":
+                    xb = fgsm(step_model, xb, yb, eps)
+                logits = step_model(xb)
+                loss = F.cross_entropy(logits, yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            loss_sum += float(loss.detach()) * len(yb)
+            correct += int((logits.argmax(1) == yb).sum())
+            seen += len(yb)
+        if cuda:
+            torch.cuda.synchronize()
+        record: dict[str, Any] = {"epoch": epoch, "train_loss": loss_sum / seen, "train_acc": correct / seen,
+                                  "time_s": time.perf_counter() - t0}
+        if epoch in evaluated:
+            t1 = time.perf_counter()
+            x_e, y_e = (xva, yva)
+            if epoch != recipe.epochs and recipe.eval_subset is not None:
+                x_e, y_e = xva[:recipe.eval_subset], yva[:recipe.eval_subset]
+            with autocast:
+                record.update(evaluate(model, x_e, y_e, recipe, seed=seed))
+            record["eval_time_s"] = time.perf_counter() - t1
+        result.epochs.append(record)
+        if ckpt is not None:
+            ckpt.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_torch_save({"ident": (a.string, dataset, recipe.key(), seed), "model": model.state_dict(),
+                                "opt": opt.state_dict(), "sched": sched.state_dict(), "rng": torch.get_rng_state(),
+                                "epochs": result.epochs}, ckpt)
+        if bar is not None:
+            shown = {k: f"{v:.3f}" for k, v in record.items() if k in ("train_loss", "val_acc")}
+            bar.set_postfix(shown, imgs_s=f"{seen / record['time_s']:.0f}")
+            bar.update(1)
+        if callback is not None and callback(dict(record)) is False:
+            result.stopped_early = epoch < recipe.epochs
+            break
+    if bar is not None:
+        bar.close()
+    return result

@@ -1,0 +1,205 @@
+"""Training and evaluation recipes as validated, hashable dataclasses.
+
+Attack strengths (``eps``, ``alpha``) are in /255 units, as the release names its metrics
+(``val_pgd_8.0_acc`` is PGD at eps 8/255). Accuracies produced by a recipe are fractions.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Union
+
+from ..errors import InvalidChoiceError, check_choice
+
+ATTACK_KINDS = ("fgsm", "pgd", "autoattack")
+TRAIN_ATTACKS = ("pgd", "fgsm", "none")
+EvalEpochs = Union[str, tuple]
+
+
+@dataclass(frozen=True)
+class AttackSpec:
+    """One evaluation attack. ``eps``/``alpha`` in /255 units; PGD's default step is
+    2.5 * eps / steps (the release's PGD-20 setting)."""
+
+    kind: str
+    eps: float
+    steps: int = 1
+    alpha: float | None = None
+    random_start: bool = True
+
+    def __post_init__(self) -> None:
+        check_choice("attack kind", self.kind, ATTACK_KINDS)
+        if not 0 < self.eps <= 255:
+            raise ValueError(f"attack eps must be in (0, 255] (/255 units), got {self.eps!r}")
+        if self.kind == "pgd" and self.steps < 1:
+            raise ValueError(f"PGD steps must be >= 1, got {self.steps!r}")
+        if self.alpha is not None and not 0 < self.alpha <= 255:
+            raise ValueError(f"attack alpha must be in (0, 255] (/255 units), got {self.alpha!r}")
+
+    @property
+    def step_size(self) -> float:
+        """PGD step in /255 units."""
+        return self.alpha if self.alpha is not None else 2.5 * self.eps / self.steps
+
+    @property
+    def metric(self) -> str:
+        """Metric name in the release's convention, e.g. ``val_pgd_8.0_acc``."""
+        tag = "autoattack" if self.kind == "autoattack" else self.kind
+        return f"val_{tag}_{float(self.eps)}_acc"
+
+
+RELEASE_EVAL = (
+    AttackSpec("fgsm", 3.0), AttackSpec("fgsm", 8.0),
+    AttackSpec("pgd", 3.0, steps=20), AttackSpec("pgd", 8.0, steps=20),
+)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Adversarial training recipe (Madry PGD-AT by default) and its evaluation.
+
+    - ``C``, ``N``: channels of the first stage, cells per stage.
+    - ``epochs`` >= 1, ``batch_size`` >= 1; SGD with ``momentum`` in [0, 1), ``weight_decay`` >= 0,
+      OneCycle learning rate with peak ``lr_max`` > 0, stepped per batch.
+    - ``train_attack`` in pgd|fgsm|none, with ``train_eps``/``train_alpha`` (/255 units),
+      ``train_steps`` and ``train_random_start``; attacks are generated in eval mode.
+    - ``eval_attacks``: evaluated on the validation split besides clean accuracy.
+    - ``eval_epochs``: "final", "all", "log" (1, 2, 4, ... and the last) or a tuple of epochs.
+    - ``eval_subset``: images of the validation split used at non-final evaluated epochs
+      (None = all); the final epoch always uses the whole split.
+    """
+
+    name: str = "custom"
+    C: int = 16
+    N: int = 5
+    epochs: int = 50
+    batch_size: int = 256
+    lr_max: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    train_attack: str = "pgd"
+    train_eps: float = 8.0
+    train_alpha: float = 2.0
+    train_steps: int = 7
+    train_random_start: bool = True
+    eval_attacks: tuple = RELEASE_EVAL
+    autoattack: bool = False
+    eval_epochs: EvalEpochs = "final"
+    eval_subset: int | None = None
+
+    def __post_init__(self) -> None:
+        ints = {"C": self.C, "N": self.N, "epochs": self.epochs, "batch_size": self.batch_size}
+        for key, value in ints.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"recipe {key} must be an int >= 1, got {value!r}")
+        if not self.lr_max > 0:
+            raise ValueError(f"recipe lr_max must be > 0, got {self.lr_max!r}")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"recipe momentum must be in [0, 1), got {self.momentum!r}")
+        if self.weight_decay < 0:
+            raise ValueError(f"recipe weight_decay must be >= 0, got {self.weight_decay!r}")
+        check_choice("train_attack", self.train_attack, TRAIN_ATTACKS)
+        if self.train_attack != "none":
+            if not 0 < self.train_eps <= 255:
+                raise ValueError(f"recipe train_eps must be in (0, 255] (/255 units), got {self.train_eps!r}")
+            if not 0 < self.train_alpha <= 255:
+                raise ValueError(f"recipe train_alpha must be in (0, 255] (/255 units), got {self.train_alpha!r}")
+            if self.train_steps < 1:
+                raise ValueError(f"recipe train_steps must be >= 1, got {self.train_steps!r}")
+        attacks = tuple(a if isinstance(a, AttackSpec) else AttackSpec(**a) for a in self.eval_attacks)
+        object.__setattr__(self, "eval_attacks", attacks)
+        if isinstance(self.eval_epochs, (list, tuple)):
+            epochs = tuple(int(e) for e in self.eval_epochs)
+            bad = [e for e in epochs if not 1 <= e <= self.epochs]
+            if bad:
+                raise ValueError(f"eval_epochs {bad} outside 1..{self.epochs}")
+            object.__setattr__(self, "eval_epochs", tuple(sorted(set(epochs))))
+        else:
+            check_choice("eval_epochs", self.eval_epochs, ("final", "all", "log"))
+        if self.eval_subset is not None and self.eval_subset < 1:
+            raise ValueError(f"recipe eval_subset must be None or >= 1, got {self.eval_subset!r}")
+
+    # --- derived --------------------------------------------------------------------
+    def evaluated_epochs(self) -> tuple[int, ...]:
+        """The epochs (1-based) at which the model is evaluated; always includes the last."""
+        if self.eval_epochs == "final":
+            return (self.epochs,)
+        if self.eval_epochs == "all":
+            return tuple(range(1, self.epochs + 1))
+        if self.eval_epochs == "log":
+            out, e = set(), 1
+            while e < self.epochs:
+                out.add(e)
+                e *= 2
+            return tuple(sorted(out | {self.epochs}))
+        return tuple(sorted(set(self.eval_epochs) | {self.epochs}))
+
+    def metric_names(self) -> list[str]:
+        names = ["val_acc"] + [a.metric for a in self.eval_attacks]
+        if self.autoattack:
+            main = max((a.eps for a in self.eval_attacks), default=8.0)
+            names.append(AttackSpec("autoattack", main).metric)
+        return names
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["eval_attacks"] = [asdict(a) for a in self.eval_attacks]
+        if isinstance(self.eval_epochs, tuple):
+            d["eval_epochs"] = list(self.eval_epochs)
+        return d
+
+    def key(self) -> str:
+        """Short content hash (the name excluded) identifying results of this recipe."""
+        d = self.to_dict()
+        d.pop("name")
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+
+    def replace(self, **changes: Any) -> "Recipe":
+        valid = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - valid)
+        if unknown:
+            raise InvalidChoiceError("recipe field", unknown[0], sorted(valid))
+        return replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Recipe":
+        valid = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - valid)
+        if unknown:
+            raise InvalidChoiceError("recipe field", unknown[0], sorted(valid))
+        data = dict(data)
+        if isinstance(data.get("eval_epochs"), list):
+            data["eval_epochs"] = tuple(data["eval_epochs"])
+        if "eval_attacks" in data:
+            data["eval_attacks"] = tuple(AttackSpec(**a) if isinstance(a, dict) else a for a in data["eval_attacks"])
+        return cls(**data)
+
+    @classmethod
+    def preset(cls, name: str) -> "Recipe":
+        """A named recipe: see :data:`PRESETS`."""
+        check_choice("recipe preset", name, PRESETS)
+        return PRESETS[name]
+
+
+DIGITS_EVAL = (
+    AttackSpec("fgsm", 24.0), AttackSpec("fgsm", 48.0),
+    AttackSpec("pgd", 24.0, steps=5), AttackSpec("pgd", 48.0, steps=5),
+)
+
+PRESETS: dict[str, Recipe] = {
+    # The NAS-RobBench-201 release recipe (Wu et al., ICLR 2024).
+    "release": Recipe(name="release"),
+    # The embedded digits benchmark: small network, PGD-2 AT at eps 48/255 (~0.19, step 30/255),
+    # evaluated (clean, FGSM and PGD-5 at 24/255 and 48/255) after epochs 1, 2, 4 and 8.
+    "digits": Recipe(name="digits", C=8, N=1, epochs=8, batch_size=128, lr_max=0.1,
+                     train_eps=48.0, train_alpha=30.0, train_steps=2,
+                     eval_attacks=DIGITS_EVAL, eval_epochs="log"),
+    # A CPU demo that finishes in seconds on digits.
+    "quick": Recipe(name="quick", C=8, N=1, epochs=3, batch_size=64, train_eps=48.0, train_alpha=20.0,
+                    train_steps=3, eval_attacks=DIGITS_EVAL, eval_epochs="all"),
+    # For tests: smallest network, one PGD step.
+    "tiny": Recipe(name="tiny", C=4, N=1, epochs=2, batch_size=128, train_eps=48.0, train_alpha=48.0,
+                   train_steps=1, eval_attacks=(AttackSpec("fgsm", 48.0), AttackSpec("pgd", 48.0, steps=2)),
+                   eval_epochs="all"),
+}
