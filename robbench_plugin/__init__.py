@@ -1,1 +1,18 @@
-"""robbench-plugin."""
+"""robbench-plugin: NAS-RobBench-201 (adversarially trained NAS-Bench-201) as a benchmark for
+Optuna, Syne Tune and NASLib.
+
+``import robbench_plugin`` loads numpy and pandas only; torch, optuna, syne_tune, naslib and
+lightgbm are imported by the modules that need them.
+"""
+from __future__ import annotations
+
+from .costs import DATASET_SPECS, arch_costs
+from .errors import DataFileError, InvalidArchError, InvalidChoiceError, MissingExtraError, RobBenchError
+from .objective import BENCHMARKS, MODES, Benchmark, load_benchmark, metric_direction
+from .space import EDGES, NUM_ARCHS, NUM_UNIQUE, OPS, Arch
+
+__version__ = "0.1.0"
+
+__all__ = ["Arch", "BENCHMARKS", "Benchmark", "DATASET_SPECS", "DataFileError", "EDGES", "InvalidArchError",
+           "InvalidChoiceError", "MODES", "MissingExtraError", "NUM_ARCHS", "NUM_UNIQUE", "OPS", "RobBenchError",
+           "__version__", "arch_costs", "load_benchmark", "metric_direction"]

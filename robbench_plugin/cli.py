@@ -1,9 +1,132 @@
-"""The ``robbench`` command line."""
+"""The ``robbench`` command line: info, download, query, top, export, train, build."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import sys
 from typing import Sequence
+
+from .errors import RobBenchError
+
+EXTRAS = {"torch": "train", "sklearn": "train", "optuna": "optuna", "optunahub": "optuna",
+          "syne_tune": "syne-tune", "lightgbm": "surrogate", "autoattack": "autoattack", "ray": "distributed",
+          "matplotlib": "report"}
+
+
+def _parse_arch(text: str):
+    """CLI form of an arch: an NB201 index (digits only) or an NB201 string."""
+    return int(text) if text.isdigit() else text
+
+
+def _bench(args: argparse.Namespace):
+    from .objective import load_benchmark
+
+    return load_benchmark(args.benchmark, dataset=args.dataset, data_dir=args.data_dir)
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from . import __version__
+    from .objective import embedded_digits_available
+    from .paths import home, release_dir
+    from .release import RELEASE_FILES
+    from .space import NUM_ARCHS, NUM_UNIQUE
+
+    print(f"robbench-plugin {__version__}")
+    print(f"search space: NAS-Bench-201, {NUM_ARCHS} cells, {NUM_UNIQUE} isomorphism classes")
+    print(f"home: {home()} (set ROBBENCH_HOME to move it)")
+    print("benchmarks:")
+    print(f"  digits            embedded: {'installed' if embedded_digits_available() else 'not built in this installation'}")
+    rd = release_dir()
+    have = all((rd / f).is_file() for f in RELEASE_FILES)
+    print(f"  nas-robbench-201  release files in {rd}: {'present' if have else 'absent (robbench download)'}")
+    print("extras:")
+    for mod, extra in EXTRAS.items():
+        ok = importlib.util.find_spec(mod) is not None
+        print(f"  {mod:<11} {'yes' if ok else 'no '}  (extra '{extra}')")
+    return 0
+
+
+def _cmd_download(args: argparse.Namespace) -> int:
+    from .download import download_release
+
+    bars: dict = {}
+
+    def progress(name: str, done: int, total: int | None) -> None:
+        from tqdm.auto import tqdm
+
+        if name not in bars:
+            bars[name] = tqdm(total=total, unit="B", unit_scale=True, desc=name)
+        bars[name].n = done
+        bars[name].refresh()
+
+    sums = download_release(args.dest, source=getattr(args, "from"), force=args.force, progress=progress)
+    for bar in bars.values():
+        bar.close()
+    for name, sha in sums.items():
+        print(f"{sha}  {name}")
+    return 0
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    bench = _bench(args)
+    metrics = args.metric or None
+    values = bench.query(_parse_arch(args.arch), metrics, seed=args.seed, fidelity=args.fidelity)
+    if not isinstance(values, dict):
+        values = {metrics[0]: values}
+    from .space import Arch
+
+    a = Arch.parse(_parse_arch(args.arch))
+    print(json.dumps({"arch": a.string, "index": a.index, "uid": a.uid, **values}, indent=1))
+    return 0
+
+
+def _cmd_top(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    bench = _bench(args)
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 90):
+        if args.pareto:
+            objectives = args.pareto.split(",")
+            front = bench.pareto_front(objectives, seed=args.seed)
+            cols = ["uid", "arch"] + [bench.resolve_metric(o) for o in objectives]
+            print(f"Pareto front of {bench.name}/{bench.dataset} over {objectives}: {len(front)} classes")
+            print(front[cols].to_string(index=False))
+            return 0
+        metric = bench.resolve_metric(args.by)
+        df = bench.to_frame([metric, "params"], seed=args.seed).dropna(subset=[metric])
+        df = df.sort_values(metric, ascending=bench.direction(metric) == "minimize").head(args.n)
+        print(df.to_string(index=False))
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    bench = _bench(args)
+    if args.long:
+        df = bench.table.frame
+        df = df[df["dataset"] == bench.dataset]
+    else:
+        df = bench.to_frame(seed=args.seed)
+    if args.format == "csv":
+        df.to_csv(args.out, index=False)
+    else:
+        df.to_parquet(args.out, index=False)
+    print(f"wrote {len(df)} rows to {args.out}")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .train import Recipe, train
+
+    recipe = Recipe.preset(args.recipe)
+    if args.epochs is not None:
+        recipe = recipe.replace(epochs=args.epochs)
+    result = train(_parse_arch(args.arch), args.dataset, recipe, seed=args.seed, device=args.device,
+                   data_root=args.data_root, checkpoint_dir=args.checkpoint_dir, resume=args.resume, progress=True)
+    print(json.dumps({"arch": result.arch, "uid": result.uid, "device": result.device, "params_M": result.params,
+                      "flops_M": result.flops, **{k: v for k, v in result.final.items() if k.startswith("val_")}},
+                     indent=1))
+    return 0
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -11,35 +134,87 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from .train.recipe import Recipe
 
     plan = BuildPlan(dataset=args.dataset, recipe=Recipe.preset(args.recipe or args.dataset))
-    out = args.out
-    n = build(out, plan, workers=args.workers, backend=args.backend, device=args.device,
+    n = build(args.out, plan, workers=args.workers, backend=args.backend, device=args.device,
               data_root=args.data_root, ray_address=args.ray_address, limit=args.limit)
-    st = build_status(out, plan)
-    print(f"trained {n} now; {st['done']}/{st['total']} done in {out}" + (" (complete)" if st["complete"] else ""))
+    st = build_status(args.out, plan)
+    print(f"trained {n} now; {st['done']}/{st['total']} done in {args.out}" + (" (complete)" if st["complete"] else ""))
     return 0
 
 
+def _add_bench_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--benchmark", default="digits", choices=["digits", "nas-robbench-201", "build"])
+    p.add_argument("--dataset", default=None, help="dataset of the benchmark (release: cifar10|cifar100|imagenet)")
+    p.add_argument("--data-dir", default=None, help="release files (nas-robbench-201) or build directory (build)")
+    p.add_argument("--seed", default="mean", help="seed label, or mean|std (default mean)")
+
+
 def make_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="robbench", description=__doc__)
+    p = argparse.ArgumentParser(prog="robbench", description="NAS-RobBench-201 for Optuna, Syne Tune and NASLib.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    b = sub.add_parser("build", help="train every architecture into a resumable build directory")
-    b.add_argument("dataset", choices=["digits"], help="dataset to build a benchmark on")
-    b.add_argument("--out", required=True, help="build directory (resumable)")
-    b.add_argument("--recipe", default=None, help="recipe preset (default: the dataset's)")
-    b.add_argument("--workers", type=int, default=2)
-    b.add_argument("--backend", choices=["local", "ray"], default="local")
-    b.add_argument("--ray-address", default=None)
-    b.add_argument("--device", default="cpu")
-    b.add_argument("--data-root", default=None)
-    b.add_argument("--limit", type=int, default=None, help="train at most this many jobs now")
-    b.set_defaults(func=_cmd_build)
+    s = sub.add_parser("info", help="package, benchmarks and extras available")
+    s.set_defaults(func=_cmd_info)
+
+    s = sub.add_parser("download", help="fetch the NAS-RobBench-201 release into the cache")
+    s.add_argument("--from", default=None, metavar="PATH|URL", help="local copy or mirror instead of Google Drive")
+    s.add_argument("--dest", default=None, help="target directory (default <ROBBENCH_HOME>/nas-robbench-201)")
+    s.add_argument("--force", action="store_true", help="fetch again even if present")
+    s.set_defaults(func=_cmd_download)
+
+    s = sub.add_parser("query", help="values of one architecture")
+    s.add_argument("arch", help="NB201 index or NB201 string")
+    s.add_argument("--metric", action="append", help="metric or alias (repeatable); default all")
+    s.add_argument("--fidelity", type=int, default=None, help="epoch (default: final)")
+    _add_bench_args(s)
+    s.set_defaults(func=_cmd_query)
+
+    s = sub.add_parser("top", help="best architectures by a metric, or the Pareto front")
+    s.add_argument("--by", default="robust", help="metric or alias to rank by (default robust)")
+    s.add_argument("-n", type=int, default=10)
+    s.add_argument("--pareto", default=None, metavar="M1,M2[,...]", help="list the Pareto front over these metrics")
+    _add_bench_args(s)
+    s.set_defaults(func=_cmd_top)
+
+    s = sub.add_parser("export", help="write the benchmark as CSV or parquet")
+    s.add_argument("--format", choices=["csv", "parquet"], required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--long", action="store_true", help="long format (every metric, fidelity and seed)")
+    _add_bench_args(s)
+    s.set_defaults(func=_cmd_export)
+
+    s = sub.add_parser("train", help="adversarially train one architecture (extra 'train')")
+    s.add_argument("--arch", required=True, help="NB201 index or string")
+    s.add_argument("--dataset", default="digits", choices=["digits", "cifar10", "cifar100", "imagenet"])
+    s.add_argument("--recipe", default="quick", help="preset: release|digits|quick|tiny")
+    s.add_argument("--epochs", type=int, default=None)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N|mps")
+    s.add_argument("--data-root", default=None, help="folder with the dataset files (not needed for digits)")
+    s.add_argument("--checkpoint-dir", default=None)
+    s.add_argument("--resume", action="store_true")
+    s.set_defaults(func=_cmd_train)
+
+    s = sub.add_parser("build", help="train every architecture into a resumable build directory")
+    s.add_argument("dataset", choices=["digits"], help="dataset to build a benchmark on")
+    s.add_argument("--out", required=True, help="build directory (resumable)")
+    s.add_argument("--recipe", default=None, help="recipe preset (default: the dataset's)")
+    s.add_argument("--workers", type=int, default=2)
+    s.add_argument("--backend", choices=["local", "ray"], default="local")
+    s.add_argument("--ray-address", default=None)
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--data-root", default=None)
+    s.add_argument("--limit", type=int, default=None, help="train at most this many jobs now")
+    s.set_defaults(func=_cmd_build)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (RobBenchError, ValueError) as exc:
+        print(f"robbench {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

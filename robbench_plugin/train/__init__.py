@@ -1,21 +1,37 @@
-"""Live evaluation: the NAS-Bench-201 network, attacks, recipes and the adversarial trainer.
+"""Live evaluation: the NAS-Bench-201 network, attacks, recipes, the adversarial trainer and
+the table builder.
 
-Needs the ``train`` extra (torch): ``pip install 'robbench-plugin[train]'``.
+Torch (extra ``train``: ``pip install 'robbench-plugin[train]'``) is imported on first use of
+a name that needs it; recipes (:mod:`.recipe`) and reading builds work without it.
 """
 from __future__ import annotations
 
-try:
-    import torch  # noqa: F401
-except ImportError as exc:  # pragma: no cover - depends on the extra
-    from ..errors import MissingExtraError
+import importlib
+from typing import Any
 
-    raise MissingExtraError("torch", "train") from exc
-
-from .attacks import accuracy, autoattack, fgsm, pgd
-from .data import DATASETS, Splits, load_splits
-from .loop import TrainResult, evaluate, select_device, train
-from .model import build_model, count_parameters
 from .recipe import PRESETS, AttackSpec, Recipe
 
-__all__ = ["AttackSpec", "DATASETS", "PRESETS", "Recipe", "Splits", "TrainResult", "accuracy", "autoattack",
-           "build_model", "count_parameters", "evaluate", "fgsm", "load_splits", "pgd", "select_device", "train"]
+_LAZY = {
+    "accuracy": "attacks", "autoattack": "attacks", "fgsm": "attacks", "pgd": "attacks",
+    "DATASETS": "data", "Splits": "data", "load_splits": "data",
+    "TrainResult": "loop", "evaluate": "loop", "select_device": "loop", "train": "loop",
+    "build_model": "model", "count_parameters": "model",
+}
+
+__all__ = ["AttackSpec", "PRESETS", "Recipe", *sorted(_LAZY)]
+
+
+def require_torch() -> None:
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:
+        from ..errors import MissingExtraError
+
+        raise MissingExtraError("torch", "train") from exc
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        require_torch()
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

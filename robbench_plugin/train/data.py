@@ -87,9 +87,11 @@ def _unpickle(path: Path) -> dict:
 
 
 def _field(batch: dict, *names: str):
+    # The original pickles are Python 2 (str keys under latin1); re-pickled copies have bytes keys.
     for n in names:
-        if n in batch:
-            return batch[n]
+        for key in (n, n.encode()):
+            if key in batch:
+                return batch[key]
     raise DataFileError(f"pickle lacks any of the keys {names}; has {sorted(map(str, batch))}")
 
 

@@ -1,0 +1,121 @@
+"""Fetching the NAS-RobBench-201 release into the cache directory.
+
+Sources:
+- default: the release's Google Drive folder, through gdown (resumable);
+- ``source=PATH``: a local directory holding ``meta.json`` and ``NAS-RobBench-201_all.json``;
+- ``source=URL`` (http/https/file): a mirror serving those two files under that base URL,
+  fetched with HTTP Range resume into ``*.part`` files.
+
+Every file lands atomically (``.part`` then rename) and its sha256 is recorded in
+``checksums.json`` beside it (the release publishes none, so this records what was loaded).
+"""
+from __future__ import annotations
+
+import shutil
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Callable
+
+from .errors import DataFileError
+from .fileutil import atomic_write_json, sha256_file
+from .paths import release_dir
+from .release import GDRIVE_FOLDER, RELEASE_FILES
+
+ProgressFn = Callable[[str, int, int | None], None]
+
+
+def _manual_hint(dest: Path) -> str:
+    return (f"Download {' and '.join(RELEASE_FILES)} from {GDRIVE_FOLDER} on a machine with access and copy them "
+            f"into {dest} (or run `robbench download --from PATH_OR_MIRROR_URL`).")
+
+
+def _fetch_url(url: str, target: Path, progress: ProgressFn | None, chunk: int = 1 << 16, timeout: float = 30) -> None:
+    part = target.with_name(target.name + ".part")
+    have = part.stat().st_size if part.exists() else 0
+    req = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
+    try:
+        resp = urllib.request.urlopen(req, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and have:  # range not satisfiable: the part is already whole
+            part.replace(target)
+            return
+        raise
+    with resp:
+        status = getattr(resp, "status", 200)
+        if have and status != 206:  # server ignored the range: start over
+            have = 0
+        total = resp.headers.get("Content-Length")
+        total = int(total) + have if total is not None else None
+        with part.open("ab" if have else "wb") as fh:
+            done = have
+            while True:
+                block = resp.read(chunk)
+                if not block:
+                    break
+                fh.write(block)
+                done += len(block)
+                if progress:
+                    progress(target.name, done, total)
+    if total is not None and part.stat().st_size != total:
+        raise DataFileError(f"download of {url} stopped at {part.stat().st_size} of {total} bytes; run again to resume")
+    part.replace(target)
+
+
+def _from_gdrive(dest: Path) -> None:
+    try:
+        import gdown
+    except ImportError as exc:  # gdown is a core dependency; guard anyway
+        raise DataFileError(f"gdown is not installed. {_manual_hint(dest)}") from exc
+    try:
+        files = gdown.download_folder(GDRIVE_FOLDER, output=str(dest / "_gdrive"), quiet=False, resume=True)
+    except Exception as exc:
+        raise DataFileError(f"cannot download from Google Drive ({type(exc).__name__}: {exc}); offline? "
+                            f"{_manual_hint(dest)}") from exc
+    if not files:
+        raise DataFileError(f"Google Drive returned no files. {_manual_hint(dest)}")
+    found = {Path(f).name: Path(f) for f in files}
+    for name in RELEASE_FILES:
+        if name not in found:
+            raise DataFileError(f"the Drive folder has no {name} (got {sorted(found)}). {_manual_hint(dest)}")
+        tmp = dest / (name + ".part")
+        shutil.copyfile(found[name], tmp)
+        tmp.replace(dest / name)
+
+
+def download_release(dest: str | Path | None = None, source: str | None = None, force: bool = False,
+                     progress: ProgressFn | None = None) -> dict[str, str]:
+    """Place the release in ``dest`` (default ``<ROBBENCH_HOME>/nas-robbench-201``).
+
+    Returns ``{file name: sha256}``, also written to ``dest/checksums.json``. Files already
+    present are kept unless ``force``.
+    """
+    dest = Path(dest) if dest is not None else release_dir()
+    dest.mkdir(parents=True, exist_ok=True)
+    todo = [f for f in RELEASE_FILES if force or not (dest / f).is_file()]
+    if todo:
+        if source is None:
+            _from_gdrive(dest)
+        elif "://" in source:
+            scheme = urllib.parse.urlparse(source).scheme
+            if scheme not in ("http", "https", "file"):
+                raise DataFileError(f"unsupported URL scheme {scheme!r} in {source!r}; valid: http, https, file")
+            for name in todo:
+                url = source.rstrip("/") + "/" + urllib.parse.quote(name)
+                try:
+                    _fetch_url(url, dest / name, progress)
+                except (urllib.error.URLError, OSError) as exc:
+                    raise DataFileError(f"cannot fetch {url} ({exc}). {_manual_hint(dest)}") from exc
+        else:
+            src = Path(source).expanduser()
+            missing = [f for f in todo if not (src / f).is_file()]
+            if missing:
+                raise DataFileError(f"{src} lacks {', '.join(missing)}; expected {', '.join(RELEASE_FILES)} there")
+            for name in todo:
+                tmp = dest / (name + ".part")
+                shutil.copyfile(src / name, tmp)
+                tmp.replace(dest / name)
+    sums = {f: sha256_file(dest / f) for f in RELEASE_FILES}
+    atomic_write_json(dest / "checksums.json", sums)
+    return sums

@@ -1,0 +1,373 @@
+"""One query surface over every benchmark the package holds.
+
+``load_benchmark(name, dataset=..., mode=...)`` returns a :class:`Benchmark`. Queries accept
+any of the 15625 cell forms (Arch, NB201 index, NB201 string, six ops) and answer for the
+cell's isomorphism class. Metric names are the table's (``val_acc``, ``val_pgd_8.0_acc``...),
+the aliases ``clean`` and ``robust``, and the costs ``params`` (millions) and ``flops``
+(millions of multiply-adds per image). Accuracies are fractions in [0, 1].
+Seeds are the table's labels (strings) or the aggregates ``mean`` and ``std``; fidelities
+are epochs, ``None`` meaning the final one recorded for the metric.
+"""
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Sequence, Union
+
+import numpy as np
+import pandas as pd
+
+from .costs import DATASET_SPECS, all_costs
+from .errors import DataFileError, InvalidArchError, InvalidChoiceError, RobBenchError, check_choice
+from .space import NUM_ARCHS, Arch, ArchLike, index_to_ops_array, ops_to_string, representative_indices
+from .table import Table
+
+BENCHMARKS = ("digits", "nas-robbench-201")
+MODES = ("tabular", "surrogate", "live")
+COST_METRICS = ("params", "flops")
+TIME_METRICS = ("time_s", "eval_time_s", "train_time")
+MetricArg = Union[str, Sequence[str], None]
+
+# Release simulated-time model (no timings were published): seconds per epoch =
+# SECONDS_PER_MFLOP_IMAGE * flops(M) * train images + OVERHEAD, calibrated so that the
+# release's total (about 107k GPU hours for 6466 archs x 3 datasets x 3 seeds x 50 epochs,
+# the upper bound the paper states) is matched by the mean architecture.
+RELEASE_TRAIN_IMAGES = {"cifar10": 50000, "cifar100": 50000, "imagenet": 151700}
+
+
+def metric_direction(metric: str) -> str:
+    """``maximize`` for accuracies (names ending in ``_acc``), ``minimize`` otherwise."""
+    return "maximize" if metric.endswith("_acc") else "minimize"
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _index_of_string(text: str) -> int:
+    return Arch.from_string(text).index
+
+
+def arch_index(arch: ArchLike) -> int:
+    """NB201 index of any accepted arch form (fast path for ints and strings)."""
+    if isinstance(arch, (int, np.integer)) and not isinstance(arch, (bool, np.bool_)):
+        if not 0 <= arch < NUM_ARCHS:
+            raise InvalidArchError(f"NB201 index {arch!r} out of range; valid: 0..{NUM_ARCHS - 1}")
+        return int(arch)
+    if isinstance(arch, str):
+        return _index_of_string(arch)
+    return Arch.parse(arch).index
+
+
+class Benchmark:
+    """Tabular benchmark for one dataset of a :class:`~robbench_plugin.table.Table`."""
+
+    mode = "tabular"
+
+    def __init__(self, table: Table, dataset: str, name: str | None = None):
+        self.table = table
+        self.name = name or table.meta.name
+        self.dataset = dataset
+        self._block = table.block(dataset)
+        self.aliases = dict(table.meta.aliases)
+        spec_ds = dataset if dataset in DATASET_SPECS else "cifar10"
+        self._costs = all_costs(spec_ds, C=table.meta.C, N=table.meta.N)
+        self._rep = representative_indices()
+        # scalar fast path: (metric as given, seed, fidelity as given) -> list of 15625 floats
+        self._columns: dict[tuple, list[float]] = {}
+
+    # --- axes -----------------------------------------------------------------------
+    @property
+    def datasets(self) -> list[str]:
+        return self.table.datasets
+
+    @property
+    def metrics(self) -> list[str]:
+        """Table metrics, then cost metrics (aliases are accepted too, see :attr:`aliases`)."""
+        return list(self._block.metrics) + list(COST_METRICS)
+
+    @property
+    def fidelities(self) -> list[int]:
+        return list(self._block.fidelities)
+
+    @property
+    def seeds(self) -> list[str]:
+        """Seed labels present, then the aggregates ``mean`` and ``std``."""
+        return list(self._block.seeds)
+
+    @property
+    def uids(self) -> np.ndarray:
+        """Representative indices that have values, increasing."""
+        return self._block.uids
+
+    @property
+    def time_source(self) -> str:
+        return self.table.meta.time_source
+
+    def resolve_metric(self, metric: str) -> str:
+        """Canonical metric name of ``metric`` (aliases resolved); error lists the choices."""
+        if isinstance(metric, str):
+            if metric in self._block.metric_pos or metric in COST_METRICS:
+                return metric
+            if metric in self.aliases:
+                return self.aliases[metric]
+        raise InvalidChoiceError("metric", metric, list(self.aliases) + self.metrics)
+
+    def direction(self, metric: str) -> str:
+        return metric_direction(self.resolve_metric(metric))
+
+    def final_fidelity(self, metric: str) -> int | None:
+        return self._block.final_fidelity.get(self.resolve_metric(metric))
+
+    def _metric_list(self, metrics: MetricArg) -> list[str]:
+        if metrics is None:
+            return self.metrics
+        if isinstance(metrics, str):
+            return [self.resolve_metric(metrics)]
+        metrics = list(metrics)
+        if not metrics:
+            raise ValueError("metrics must not be empty")
+        return [self.resolve_metric(m) for m in metrics]
+
+    def _seed_pos(self, seed: str) -> int:
+        pos = self._block.seed_pos.get(seed) if isinstance(seed, str) else None
+        if pos is None:
+            raise InvalidChoiceError("seed", seed, self.seeds)
+        return pos
+
+    def _fidelity_pos(self, metric: str, fidelity: int | None) -> int:
+        if fidelity is None:
+            fidelity = self._block.final_fidelity[metric]
+        pos = (self._block.fidelity_pos.get(int(fidelity))
+               if isinstance(fidelity, (int, np.integer)) and not isinstance(fidelity, bool) else None)
+        if pos is None:
+            raise InvalidChoiceError("fidelity (epoch)", fidelity, self.fidelities)
+        return pos
+
+    def _row(self, index: int) -> int:
+        uid = int(self._rep[index])
+        row = int(self._block.row_of_uid[uid])
+        if row < 0:
+            raise InvalidArchError(f"arch {index} (class uid {uid}) has no entry in benchmark {self.name!r} "
+                                   f"dataset {self.dataset!r} ({len(self.uids)} classes present)")
+        return row
+
+    # --- queries --------------------------------------------------------------------
+    def _value(self, metric: str, index: int, seed: str, fidelity: int | None) -> float:
+        if metric in COST_METRICS:
+            return float(self._costs[metric][index])
+        b = self._block
+        value = b.values[b.metric_pos[metric], self._fidelity_pos(metric, fidelity), self._seed_pos(seed), self._row(index)]
+        if value != value and seed != "std":  # NaN
+            raise RobBenchError(f"no value of {metric!r} for arch {index} at seed {seed!r}, fidelity {fidelity!r} "
+                                f"in benchmark {self.name!r}/{self.dataset!r}")
+        return float(value)
+
+    def query(self, arch: ArchLike, metrics: MetricArg = None, seed: str = "mean",
+              fidelity: int | None = None) -> Union[float, dict[str, float]]:
+        """Value(s) for one arch: a float for one metric name, else ``{metric: value}``.
+
+        A ``std`` query over fewer than two seeds gives NaN; any other missing value is an error.
+        """
+        if type(metrics) is str and type(arch) is int and 0 <= arch < NUM_ARCHS:
+            col = self._columns.get((metrics, seed, fidelity))
+            if col is not None:
+                value = col[arch]
+                if value == value or seed == "std":
+                    return value
+        index = arch_index(arch)
+        if isinstance(metrics, str):
+            metric = self.resolve_metric(metrics)
+            value = self._value(metric, index, seed, fidelity)
+            self._remember_column(metrics, metric, seed, fidelity)
+            return value
+        self._row(index)  # an arch whose class has no entry is an error, whatever the metrics
+        out = {}
+        for m in self._metric_list(metrics):
+            if m not in COST_METRICS and fidelity is not None and fidelity not in self._block.fidelity_pos:
+                self._fidelity_pos(m, fidelity)  # raises with the choices
+            try:
+                out[m] = self._value(m, index, seed, fidelity)
+            except InvalidChoiceError:
+                raise
+            except RobBenchError:
+                if metrics is not None:
+                    raise
+                # metrics=None: skip metrics not recorded at this fidelity (e.g. robust at an odd epoch)
+        return out
+
+    def _remember_column(self, given: str, metric: str, seed: str, fidelity: int | None) -> None:
+        key = (given, seed, fidelity)
+        if key in self._columns or len(self._columns) > 256:
+            return
+        if metric in COST_METRICS:
+            self._columns[key] = self._costs[metric].tolist()
+            return
+        b = self._block
+        col = b.values[b.metric_pos[metric], self._fidelity_pos(metric, fidelity), self._seed_pos(seed)]
+        rows = b.row_of_uid[self._rep]
+        self._columns[key] = np.where(rows < 0, np.nan, col[np.where(rows < 0, 0, rows)]).tolist()
+
+    def indices_of(self, archs: Union[Iterable[ArchLike], np.ndarray]) -> np.ndarray:
+        """NB201 indices of many archs (integer arrays are taken as indices, validated)."""
+        if isinstance(archs, np.ndarray) and np.issubdtype(archs.dtype, np.integer):
+            bad = archs[(archs < 0) | (archs >= NUM_ARCHS)]
+            if len(bad):
+                raise InvalidArchError(f"NB201 index {int(bad[0])} out of range; valid: 0..{NUM_ARCHS - 1}")
+            return archs.astype(np.int64)
+        return np.fromiter((arch_index(a) for a in archs), dtype=np.int64)
+
+    def query_many(self, archs: Union[Iterable[ArchLike], np.ndarray], metrics: MetricArg = None, seed: str = "mean",
+                   fidelity: int | None = None, missing: str = "nan") -> pd.DataFrame:
+        """One row per input arch (in order): ``index``, ``uid`` and one column per metric.
+
+        Values absent from the table are NaN (``missing="nan"``) or an error (``"raise"``).
+        """
+        check_choice("missing", missing, ("nan", "raise"))
+        idx = self.indices_of(archs)
+        uids = self._rep[idx]
+        rows = self._block.row_of_uid[uids]
+        if missing == "raise" and (rows < 0).any():
+            self._row(int(idx[rows < 0][0]))
+        out = {"index": idx, "uid": uids}
+        s = self._seed_pos(seed)
+        b = self._block
+        safe_rows = np.where(rows < 0, 0, rows)
+        for m in self._metric_list(metrics):
+            if m in COST_METRICS:
+                out[m] = self._costs[m][idx]
+                continue
+            if fidelity is not None and fidelity not in b.fidelity_pos:
+                self._fidelity_pos(m, fidelity)
+            if fidelity is not None or b.final_fidelity[m] is not None:
+                f = b.fidelity_pos.get(fidelity if fidelity is not None else b.final_fidelity[m])
+            else:
+                f = None
+            col = np.full(len(idx), np.nan) if f is None else b.values[b.metric_pos[m], f, s][safe_rows]
+            col = np.where(rows < 0, np.nan, col)
+            if missing == "raise" and seed != "std" and np.isnan(col).any():
+                bad = int(idx[np.isnan(col)][0])
+                raise RobBenchError(f"no value of {m!r} for arch {bad} at seed {seed!r}, fidelity {fidelity!r}")
+            out[m] = col
+        return pd.DataFrame(out)
+
+    def curve(self, arch: ArchLike, metric: str, seed: str = "mean") -> dict[int, float]:
+        """``{epoch: value}`` over the fidelities where ``metric`` is recorded for ``arch``."""
+        m = self.resolve_metric(metric)
+        if m in COST_METRICS:
+            raise ValueError(f"{m!r} is a cost, not a learning-curve metric")
+        b = self._block
+        row = self._row(arch_index(arch))
+        vals = b.values[b.metric_pos[m], :, self._seed_pos(seed), row]
+        return {f: float(v) for f, v in zip(b.fidelities, vals) if v == v}
+
+    def train_time(self, arch: ArchLike, fidelity: int | None = None, seed: str = "mean") -> float:
+        """Simulated seconds of training to reach ``fidelity`` (default: the last epoch).
+
+        ``recorded`` tables sum their per-epoch ``time_s``; the release uses the FLOPs model
+        :func:`release_epoch_seconds` (see :attr:`time_source`).
+        """
+        index = arch_index(arch)
+        if self.time_source == "recorded":
+            b = self._block
+            row = self._row(index)
+            limit = fidelity if fidelity is not None else b.fidelities[-1]
+            if limit not in b.fidelity_pos:
+                raise InvalidChoiceError("fidelity (epoch)", limit, self.fidelities)
+            times = b.values[b.metric_pos["time_s"], :, self._seed_pos(seed), row]
+            upto = np.asarray(b.fidelities) <= limit
+            return float(np.nansum(times[upto]))
+        epochs = fidelity if fidelity is not None else self.fidelities[-1]
+        return float(epochs * release_epoch_seconds(self.dataset, float(self._costs["flops"][index])))
+
+    def to_frame(self, metrics: MetricArg = None, seed: str = "mean", fidelity: int | None = None) -> pd.DataFrame:
+        """One row per class present: ``uid``, ``arch`` (string) and the metrics."""
+        df = self.query_many(self.uids, metrics, seed=seed, fidelity=fidelity).drop(columns=["index"])
+        df.insert(1, "arch", [ops_to_string(o) for o in index_to_ops_array()[df["uid"].to_numpy()]])
+        return df
+
+    def pareto_front(self, objectives: Sequence[str] = ("clean", "robust"), seed: str = "mean",
+                     fidelity: int | None = None) -> pd.DataFrame:
+        """The non-dominated classes of the table under ``objectives`` (each in its direction)."""
+        from .pareto import pareto_mask
+
+        names = [self.resolve_metric(o) for o in objectives]
+        df = self.to_frame(names, seed=seed, fidelity=fidelity).dropna(subset=names)
+        signs = np.array([1.0 if metric_direction(n) == "maximize" else -1.0 for n in names])
+        mask = pareto_mask(df[names].to_numpy() * signs)
+        return df[mask].sort_values(names[0], ascending=signs[0] < 0).reset_index(drop=True)
+
+    def __repr__(self) -> str:
+        return (f"<Benchmark {self.name!r} dataset={self.dataset!r} mode={self.mode!r} classes={len(self.uids)} "
+                f"metrics={len(self._block.metrics)} fidelities={self.fidelities} seeds={self.seeds}>")
+
+
+def release_epoch_seconds(dataset: str, flops_m: float) -> float:
+    """Modelled GPU seconds of one release training epoch (PGD-7 AT) for a net of ``flops_m``.
+
+    Linear in FLOPs x training images, plus a fixed per-epoch overhead. Calibrated so that
+    the mean architecture reproduces the release's stated ~107k GPU hours for 6466 archs x
+    3 datasets x 3 seeds x 50 epochs (``benchmarks/calibrate_release_time.py``).
+    """
+    check_choice("dataset", dataset, RELEASE_TRAIN_IMAGES)
+    return RELEASE_OVERHEAD_S + RELEASE_S_PER_MFLOP_IMAGE * flops_m * RELEASE_TRAIN_IMAGES[dataset]
+
+
+# Calibration constants (see release_epoch_seconds): overhead 10 s per epoch.
+RELEASE_OVERHEAD_S = 10.0
+RELEASE_S_PER_MFLOP_IMAGE = 4.12e-5  # benchmarks/calibrate_release_time.py
+
+
+# --- loading ----------------------------------------------------------------------------
+_DIGITS_FILE = "digits.parquet"
+
+
+def embedded_digits_available() -> bool:
+    return resources.files(__package__).joinpath("_data", _DIGITS_FILE).is_file()
+
+
+@functools.lru_cache(maxsize=4)
+def _load_digits_table() -> Table:
+    path = resources.files(__package__).joinpath("_data", _DIGITS_FILE)
+    if not path.is_file():
+        raise DataFileError(
+            "the embedded digits benchmark is not in this installation yet (its table is built with "
+            "`robbench build digits`); use load_benchmark('nas-robbench-201', data_dir=...) or "
+            "load_benchmark('build', data_dir=<a build directory>) meanwhile")
+    with resources.as_file(path) as p:
+        return Table.load(p)
+
+
+def load_benchmark(name: str = "digits", dataset: str | None = None, mode: str = "tabular",
+                   data_dir: str | Path | None = None, **kwargs) -> Benchmark:
+    """Load a benchmark by name.
+
+    - ``digits`` (default): the embedded benchmark of all 6466 classes on scikit-learn's digits.
+    - ``nas-robbench-201``: the release, from ``data_dir`` (default ``<ROBBENCH_HOME>/nas-robbench-201``);
+      ``dataset`` in cifar10 (default), cifar100, imagenet.
+    - ``build``: a table from a build directory of ``robbench build`` (``data_dir``), complete or not.
+    ``mode``: ``tabular``; ``surrogate`` (extra ``surrogate``) answers from a fitted surrogate.
+    """
+    check_choice("benchmark", name, BENCHMARKS + ("build",))
+    check_choice("mode", mode, MODES)
+    if name == "digits":
+        table = _load_digits_table()
+    elif name == "nas-robbench-201":
+        from .release import load_release
+
+        table = load_release(data_dir, **kwargs)
+    else:
+        if data_dir is None:
+            raise ValueError("load_benchmark('build') needs data_dir=<build directory>")
+        from .build_table import table_from_build
+
+        table = table_from_build(data_dir)
+    if dataset is None:
+        dataset = table.datasets[0] if name != "nas-robbench-201" else "cifar10"
+    check_choice("dataset", dataset, table.datasets)
+    bench = Benchmark(table, dataset, name=name)
+    if mode == "tabular":
+        return bench
+    if mode == "surrogate":
+        from .surrogate import SurrogateBenchmark
+
+        return SurrogateBenchmark.from_benchmark(bench, **{k: v for k, v in kwargs.items() if k != "verify"})
+    raise InvalidChoiceError("mode (not yet available for load_benchmark)", mode, ["tabular", "surrogate"])

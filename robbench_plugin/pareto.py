@@ -1,0 +1,60 @@
+"""Pareto fronts and hypervolume, all objectives to be MAXIMISED (negate minimised ones)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def pareto_mask(points: np.ndarray) -> np.ndarray:
+    """Boolean mask of the non-dominated rows of ``points`` (n, k), maximisation.
+
+    Exact duplicates of a non-dominated point are all kept.
+    """
+    pts = np.asarray(points, dtype=float)
+    if pts.ndim != 2:
+        raise ValueError(f"points must be 2-D (n, k), got shape {pts.shape}")
+    n = len(pts)
+    mask = np.ones(n, dtype=bool)
+    order = np.lexsort(pts.T[::-1] * -1)  # descending by first objective, then next
+    for i in order:
+        if not mask[i]:
+            continue
+        dominated = np.all(pts <= pts[i], axis=1) & np.any(pts < pts[i], axis=1)
+        mask &= ~dominated
+    return mask
+
+
+def hypervolume(points: np.ndarray, reference: np.ndarray) -> float:
+    """Hypervolume dominated by ``points`` (maximisation) above ``reference``.
+
+    Exact for 2 objectives (sweep) and for k >= 3 by recursive slicing (fine for fronts of
+    a few hundred points).
+    """
+    pts = np.asarray(points, dtype=float)
+    ref = np.asarray(reference, dtype=float)
+    if pts.size == 0:
+        return 0.0
+    pts = pts[np.all(pts > ref, axis=1)]
+    if len(pts) == 0:
+        return 0.0
+    pts = pts[pareto_mask(pts)]
+    k = pts.shape[1]
+    if k == 1:
+        return float(pts[:, 0].max() - ref[0])
+    if k == 2:
+        p = pts[np.argsort(-pts[:, 0])]
+        hv, best_y = 0.0, ref[1]
+        for x, y in p:
+            if y > best_y:
+                hv += (x - ref[0]) * (y - best_y)
+                best_y = y
+        return float(hv)
+    # slice along the last objective
+    order = np.argsort(-pts[:, -1])
+    p = pts[order]
+    hv = 0.0
+    for i in range(len(p)):
+        upper = p[i, -1]
+        lower = p[i + 1, -1] if i + 1 < len(p) else ref[-1]
+        if upper > lower:
+            hv += hypervolume(p[: i + 1, :-1], ref[:-1]) * (upper - lower)
+    return float(hv)

@@ -1,0 +1,81 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+pytest.importorskip("torch")
+
+from robbench_plugin.build_table import table_from_build  # noqa: E402
+from robbench_plugin.objective import Benchmark  # noqa: E402
+from robbench_plugin.train.builder import BuildPlan, build, build_status, read_shards  # noqa: E402
+from robbench_plugin.train.recipe import Recipe  # noqa: E402
+
+UIDS = (0, 1, 10, 1000, 1462, 14)
+
+
+def _plan():
+    return BuildPlan(dataset="digits", recipe=Recipe.preset("tiny").replace(epochs=1), uids=UIDS,
+                     extra_fraction=0.5, extra_seeds=(1,))
+
+
+def test_plan_jobs():
+    jobs = _plan().jobs()
+    assert len(jobs) == 6 + 3 and len(set(jobs)) == len(jobs)
+    assert sum(1 for _, s in jobs if s == 1) == 3
+    full = BuildPlan().jobs()
+    assert len(full) == 6466 + 2 * 647
+
+
+def test_build_resume_after_sigkill_never_duplicates(tmp_path):
+    out = tmp_path / "b"
+    script = textwrap.dedent(f"""
+        from robbench_plugin.train.builder import BuildPlan, build
+        from robbench_plugin.train.recipe import Recipe
+        plan = BuildPlan(dataset="digits", recipe=Recipe.preset("tiny").replace(epochs=1), uids={UIDS!r},
+                         extra_fraction=0.5, extra_seeds=(1,))
+        build({str(out)!r}, plan, workers=1, progress=False)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(read_shards(out))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = list(read_shards(out))
+    assert 2 <= len(before) < 9
+    # simulate a torn write: a partial trailing line must be ignored
+    shard = sorted((out / "shards").glob("*.jsonl"))[0]
+    with shard.open("a") as fh:
+        fh.write('{"uid": 99, "seed"')
+    n = build(out, _plan(), workers=1, progress=False)
+    recs = list(read_shards(out))
+    keys = [(r["uid"], r["seed"]) for r in recs]
+    assert len(keys) == len(set(keys)) == 9
+    assert n == 9 - len(before)
+    assert build_status(out, _plan())["complete"]
+    assert build(out, _plan(), workers=1, progress=False) == 0
+
+
+def test_manifest_guards_against_mixing_recipes(tmp_path):
+    build(tmp_path, _plan(), workers=1, progress=False, limit=1)
+    other = BuildPlan(dataset="digits", recipe=Recipe.preset("tiny").replace(epochs=2), uids=UIDS)
+    with pytest.raises(ValueError, match="recipe key"):
+        build(tmp_path, other, workers=1, progress=False)
+
+
+def test_built_table_answers_like_the_records(tmp_path):
+    build(tmp_path, _plan(), workers=2, progress=False)
+    table = table_from_build(tmp_path, require_complete=True)
+    bench = Benchmark(table, "digits")
+    recs = {(r["uid"], r["seed"]): r for r in read_shards(tmp_path)}
+    for (uid, seed), r in recs.items():
+        assert bench.query(uid, "clean", seed=str(seed)) == r["epochs"][-1]["val_acc"]
+        assert bench.query(uid, "robust", seed=str(seed)) == r["epochs"][-1]["val_pgd_48.0_acc"]
+        assert bench.train_time(uid, seed=str(seed)) == pytest.approx(sum(e["time_s"] for e in r["epochs"]))
+    assert bench.resolve_metric("robust") == "val_pgd_48.0_acc"
+    assert table.meta.time_source == "recorded"
