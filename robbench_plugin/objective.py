@@ -344,10 +344,17 @@ def load_benchmark(name: str = "digits", dataset: str | None = None, mode: str =
     - ``nas-robbench-201``: the release, from ``data_dir`` (default ``<ROBBENCH_HOME>/nas-robbench-201``);
       ``dataset`` in cifar10 (default), cifar100, imagenet.
     - ``build``: a table from a build directory of ``robbench build`` (``data_dir``), complete or not.
-    ``mode``: ``tabular``; ``surrogate`` (extra ``surrogate``) answers from a fitted surrogate.
+    ``mode``: ``tabular``; ``surrogate`` (extra ``surrogate``) answers from a fitted surrogate;
+    ``live`` trains on demand (extra ``train``; ``recipe=`` a preset or Recipe, default the
+    benchmark's own: ``digits`` or ``release``), results cached under ``<ROBBENCH_HOME>/results``.
     """
-    check_choice("benchmark", name, BENCHMARKS + ("build",))
     check_choice("mode", mode, MODES)
+    if mode == "live":
+        check_choice("benchmark", name, BENCHMARKS)
+        recipe = kwargs.pop("recipe", "digits" if name == "digits" else "release")
+        ds = dataset or ("digits" if name == "digits" else "cifar10")
+        return load_live(ds, recipe, data_root=data_dir, **kwargs)
+    check_choice("benchmark", name, BENCHMARKS + ("build",))
     if name == "digits":
         table = _load_digits_table()
     elif name == "nas-robbench-201":
@@ -371,3 +378,10 @@ def load_benchmark(name: str = "digits", dataset: str | None = None, mode: str =
 
         return SurrogateBenchmark.from_benchmark(bench, **{k: v for k, v in kwargs.items() if k != "verify"})
     raise InvalidChoiceError("mode (not yet available for load_benchmark)", mode, ["tabular", "surrogate"])
+
+
+def load_live(dataset: str = "digits", recipe: object = "quick", **kwargs):
+    """A :class:`~robbench_plugin.live.LiveBenchmark` (extra ``train``): trains on demand."""
+    from .live import LiveBenchmark
+
+    return LiveBenchmark(dataset, recipe, **kwargs)

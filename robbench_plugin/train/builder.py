@@ -23,6 +23,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from ..errors import check_choice
+from ..fileutil import append_jsonl, atomic_write_json, read_jsonl
 from ..space import unique_indices
 from .recipe import Recipe
 
@@ -63,14 +64,7 @@ def read_shards(out_dir: str | Path) -> Iterator[dict]:
     if not shard_dir.is_dir():
         return
     for path in sorted(shard_dir.glob("*.jsonl")):
-        with path.open("r", encoding="utf-8") as fh:
-            for line in fh:
-                if not line.endswith("\n"):
-                    break  # torn final line of an interrupted write
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
-                    continue
+        yield from read_jsonl(path)
 
 
 def done_jobs(out_dir: str | Path) -> set[tuple[int, int]]:
@@ -87,9 +81,7 @@ def _write_manifest(out_dir: Path, plan: BuildPlan) -> None:
                              f"{have.get('recipe_key')!r}; this plan is {wanted['dataset']!r} / "
                              f"{wanted['recipe_key']!r}: use another --out directory")
         return
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(wanted, indent=1))
-    os.replace(tmp, path)
+    atomic_write_json(path, wanted)
 
 
 # --- workers --------------------------------------------------------------------------
@@ -187,24 +179,19 @@ def build(out_dir: str | Path, plan: BuildPlan | None = None, workers: int = 2, 
         bar = tqdm(total=len(all_jobs), initial=len(all_jobs) - len(todo) if limit is None else len(done),
                    desc=f"build {plan.dataset}", unit="arch", smoothing=0.05)
     n = 0
-    fd = os.open(shard, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
         for rec in results:
             key = (int(rec["uid"]), int(rec["seed"]))
             if key in done:
                 continue
-            os.write(fd, (json.dumps(rec, separators=(",", ":")) + "\n").encode())
-            os.fsync(fd)
+            append_jsonl(shard, rec)
             done.add(key)
             n += 1
             if bar is not None:
                 bar.update(1)
     finally:
-        os.close(fd)
         if bar is not None:
             bar.close()
-        if shard.exists() and shard.stat().st_size == 0:
-            shard.unlink()
     return n
 
 

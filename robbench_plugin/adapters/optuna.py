@@ -1,0 +1,168 @@
+"""Optuna adapter: the robust benchmark as an OptunaHub problem and a study objective.
+
+    import optuna
+    from robbench_plugin.adapters.optuna import RobustNASProblem
+    problem = RobustNASProblem(benchmark="digits", objectives=["clean", "robust"])
+    study = optuna.create_study(directions=problem.directions, sampler=optuna.samplers.NSGAIISampler(seed=0))
+    study.optimize(problem, n_trials=200)
+
+Every trial stores ``arch`` (NB201 string), ``index``, ``uid`` and all metrics of the class as
+user attributes. With one objective that has a learning curve, intermediate values are
+reported per epoch (``trial.report``) and pruned trials raise ``optuna.TrialPruned``:
+replayed from the table in tabular mode, from the trainer's epoch callback in live mode.
+
+Repeats: isomorphic cells are one class, so a study that proposes a cell of a class it has
+already seen gets the same values back. In tabular mode this costs nothing; in live mode the
+results store caches each trained class, so a repeat is never re-trained. Samplers still count
+a repeat as a trial; :func:`count_unique` reports how many distinct classes a study evaluated.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence, Union
+
+try:
+    import optuna
+except ImportError as exc:  # pragma: no cover - depends on the extra
+    from ..errors import MissingExtraError
+
+    raise MissingExtraError("optuna", "optuna") from exc
+try:
+    from optunahub.benchmarks import BaseProblem
+except ImportError as exc:  # pragma: no cover - depends on the extra
+    from ..errors import MissingExtraError
+
+    raise MissingExtraError("optunahub", "optuna") from exc
+
+from ..errors import InvalidChoiceError, check_choice
+from ..objective import MODES, load_benchmark
+from ..problem import EDGE_NAMES, ProblemSpec, arch_from_params
+from ..space import OPS, Arch
+
+SAMPLERS = ("tpe", "nsga2", "nsga3", "gp", "random", "bruteforce", "cmaes", "qmc")
+
+
+def make_sampler(name: str, seed: int | None = None, constraints_func: Any = None) -> "optuna.samplers.BaseSampler":
+    """An Optuna sampler by short name (see :data:`SAMPLERS`); TPE is multivariate."""
+    check_choice("sampler", name, SAMPLERS)
+    s = optuna.samplers
+    if name == "tpe":
+        return s.TPESampler(seed=seed, multivariate=True, constraints_func=constraints_func)
+    if name == "nsga2":
+        return s.NSGAIISampler(seed=seed, constraints_func=constraints_func)
+    if name == "nsga3":
+        return s.NSGAIIISampler(seed=seed, constraints_func=constraints_func)
+    if name == "gp":
+        return s.GPSampler(seed=seed, constraints_func=constraints_func)
+    if name == "bruteforce":
+        return s.BruteForceSampler(seed=seed)
+    if name == "cmaes":
+        return s.CmaEsSampler(seed=seed)
+    if name == "qmc":
+        return s.QMCSampler(seed=seed)
+    return s.RandomSampler(seed=seed)
+
+
+class RobustNASProblem(BaseProblem):
+    """NAS-RobBench-201 as an OptunaHub benchmark problem.
+
+    Args:
+        benchmark: a name (``digits``, ``nas-robbench-201``, ``build``) or a benchmark object.
+        dataset: dataset of the benchmark (release: cifar10|cifar100|imagenet).
+        objectives: metrics or aliases (``clean``, ``robust``, ``params``, ``flops``, any table
+            metric), each in its natural direction.
+        mode: ``tabular`` | ``surrogate`` | ``live`` (ignored when ``benchmark`` is an object).
+        seed: seed label or ``mean`` for the objective values.
+        constraints: ``{metric: upper bound}``, e.g. ``{"params": 0.5}``; set on each trial
+            (``trial.set_constraint``) and available as :meth:`constraints_func`.
+        report_curve: report per-epoch values for pruning (single objective only).
+        load_kwargs: passed to :func:`~robbench_plugin.load_benchmark` (``data_dir``, ``recipe``...).
+    """
+
+    def __init__(self, benchmark: Any = "digits", dataset: str | None = None,
+                 objectives: Union[str, Sequence[str]] = ("clean", "robust"), mode: str = "tabular",
+                 seed: str = "mean", constraints: Mapping[str, float] | None = None, fidelity: int | None = None,
+                 report_curve: bool = True, **load_kwargs: Any):
+        check_choice("mode", mode, MODES)
+        if isinstance(benchmark, str):
+            benchmark = load_benchmark(benchmark, dataset=dataset, mode=mode, **load_kwargs)
+        self.benchmark = benchmark
+        if seed == "mean" and "mean" not in benchmark.seeds:
+            raise InvalidChoiceError("seed", seed, benchmark.seeds)
+        self.spec = ProblemSpec(benchmark, objectives, dict(constraints or {}), seed=seed, fidelity=fidelity)
+        self.report_curve = report_curve
+
+    # --- OptunaHub interface --------------------------------------------------------
+    @property
+    def search_space(self) -> dict[str, optuna.distributions.BaseDistribution]:
+        """Six categorical edges over the op names, named ``edge_<to>_<from>``."""
+        return {name: optuna.distributions.CategoricalDistribution(OPS) for name in EDGE_NAMES}
+
+    @property
+    def directions(self) -> list[optuna.study.StudyDirection]:
+        d = optuna.study.StudyDirection
+        return [d.MAXIMIZE if x == "maximize" else d.MINIMIZE for x in self.spec.directions]
+
+    @property
+    def metric_names(self) -> list[str]:
+        """Canonical metric name of each objective, in order."""
+        return list(self.spec.metrics)
+
+    def evaluate(self, params: dict[str, Any]) -> Union[float, tuple[float, ...]]:
+        values = self.spec.evaluate(arch_from_params(params))
+        return values[0] if len(values) == 1 else values
+
+    def evaluate_constraints(self, params: dict[str, Any]) -> dict[str, float]:
+        return self.spec.constraint_values(arch_from_params(params))
+
+    def constraints_func(self, trial: optuna.trial.FrozenTrial) -> list[float]:
+        """Constraint values of a finished trial, for samplers that take ``constraints_func``."""
+        if "constraints" in trial.user_attrs:
+            return list(trial.user_attrs["constraints"].values())
+        return list(self.evaluate_constraints(trial.params).values())
+
+    # --- study objective ------------------------------------------------------------
+    def __call__(self, trial: optuna.Trial) -> Union[float, tuple[float, ...]]:
+        params = {name: trial.suggest_categorical(name, OPS) for name in EDGE_NAMES}
+        arch = arch_from_params(params)
+        trial.set_user_attr("arch", arch.string)
+        trial.set_user_attr("index", arch.index)
+        trial.set_user_attr("uid", arch.uid)
+        cons = self.spec.constraint_values(arch)
+        if cons:
+            trial.set_user_attr("constraints", cons)
+            if hasattr(trial, "set_constraint"):
+                for key, value in cons.items():
+                    trial.set_constraint(key, value)
+        if self.report_curve and len(self.spec.metrics) == 1:
+            self._report(trial, arch)
+        values = self.spec.evaluate(arch)
+        trial.set_user_attr("metrics", self.spec.all_metrics(arch))
+        return values[0] if len(values) == 1 else values
+
+    def _report(self, trial: optuna.Trial, arch: Arch) -> None:
+        final = self.spec.fidelity
+        if getattr(self.benchmark, "mode", "tabular") == "live":
+            metric = self.spec.metrics[0]
+
+            def on_epoch(rec: dict) -> bool:
+                if metric in rec and (final is None or rec["epoch"] < final):
+                    trial.report(rec[metric], step=rec["epoch"])
+                    if trial.should_prune():
+                        return False
+                return True
+
+            rec = self.benchmark.result(arch, on_epoch=on_epoch)
+            if rec.get("stopped_early"):
+                raise optuna.TrialPruned()
+            return
+        curve = self.spec.curve(arch)
+        for epoch, value in curve[:-1] if final is None else [c for c in curve if c[0] < final]:
+            trial.report(value, step=epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+
+
+def count_unique(study: optuna.Study) -> int:
+    """Distinct isomorphism classes among a study's completed trials."""
+    return len({t.user_attrs.get("uid") for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE})
+

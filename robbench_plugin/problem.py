@@ -1,0 +1,133 @@
+"""What every adapter needs to pose the benchmark as an optimisation problem.
+
+- the search space as six categorical edges (``EDGE_NAMES``, values = op names);
+- :class:`ProblemSpec`: objectives (canonical metric names with directions), constraints
+  (``{metric: upper bound}``, feasible when ``value - bound <= 0``), seed and fidelity, and
+  the evaluations, learning curves, true Pareto front and hypervolume built on a benchmark.
+
+Adapters only translate between this and their framework.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import InvalidArchError, InvalidChoiceError
+from .objective import COST_METRICS, Benchmark, metric_direction
+from .pareto import hypervolume, pareto_mask
+from .space import EDGES, OPS, Arch, ArchLike
+
+EDGE_NAMES: tuple[str, ...] = tuple(f"edge_{to}_{src}" for to, src in EDGES)
+
+
+def arch_from_params(params: Mapping[str, Any], names: Sequence[str] = EDGE_NAMES) -> Arch:
+    """Arch from ``{edge name: op name or code}`` (six entries, named as ``names``)."""
+    missing = [n for n in names if n not in params]
+    if missing:
+        raise InvalidArchError(f"params lack edges {missing}; expected keys {list(names)}")
+    return Arch.from_ops([params[n] for n in names])
+
+
+def params_from_arch(arch: ArchLike, names: Sequence[str] = EDGE_NAMES) -> dict[str, str]:
+    a = Arch.parse(arch)
+    return dict(zip(names, a.ops))
+
+
+@dataclass
+class ProblemSpec:
+    """Objectives and constraints on a benchmark.
+
+    ``objectives``: metric names or aliases (``clean``, ``robust``, ``params``...), each
+    optimised in its natural direction (accuracies up, costs down). ``constraints``:
+    ``{metric: bound}`` meaning metric <= bound. ``seed``: a seed label or ``mean``;
+    ``fidelity``: epoch of the objective values (None = final).
+    """
+
+    benchmark: Benchmark
+    objectives: Sequence[str] = ("clean", "robust")
+    constraints: Mapping[str, float] = field(default_factory=dict)
+    seed: str = "mean"
+    fidelity: int | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.objectives, str):
+            self.objectives = [self.objectives]
+        if not self.objectives:
+            raise ValueError("objectives must name at least one metric")
+        self.metrics = [self.benchmark.resolve_metric(o) for o in self.objectives]
+        if len(set(self.metrics)) != len(self.metrics):
+            raise ValueError(f"objectives repeat a metric: {list(self.objectives)} -> {self.metrics}")
+        self.directions = [metric_direction(m) for m in self.metrics]
+        self.constraint_metrics = {self.benchmark.resolve_metric(k): float(v) for k, v in dict(self.constraints).items()}
+        if self.seed not in self.benchmark.seeds or self.seed == "std":
+            raise InvalidChoiceError("seed", self.seed, [s for s in self.benchmark.seeds if s != "std"])
+
+    # --- evaluation -----------------------------------------------------------------
+    def evaluate(self, arch: ArchLike) -> tuple[float, ...]:
+        """Objective values in the order of ``objectives``."""
+        values = self.benchmark.query(arch, self.metrics, seed=self.seed, fidelity=self.fidelity)
+        return tuple(values[m] for m in self.metrics)
+
+    def constraint_values(self, arch: ArchLike) -> dict[str, float]:
+        """``{metric: value - bound}``; feasible when every entry is <= 0."""
+        if not self.constraint_metrics:
+            return {}
+        values = self.benchmark.query(arch, list(self.constraint_metrics), seed=self.seed)
+        return {m: values[m] - bound for m, bound in self.constraint_metrics.items()}
+
+    def is_feasible(self, arch: ArchLike) -> bool:
+        return all(v <= 0 for v in self.constraint_values(arch).values())
+
+    def all_metrics(self, arch: ArchLike) -> dict[str, float]:
+        """Every metric of the benchmark for ``arch`` at the final fidelity (for logging)."""
+        return self.benchmark.query(arch, None, seed=self.seed)
+
+    def curve(self, arch: ArchLike, objective: int = 0) -> list[tuple[int, float]]:
+        """``[(epoch, value)]`` of one objective over the recorded fidelities (empty for costs)."""
+        m = self.metrics[objective]
+        if m in COST_METRICS:
+            return []
+        return sorted(self.benchmark.curve(arch, m, seed=self.seed).items())
+
+    @property
+    def has_curves(self) -> bool:
+        return len(self.benchmark.fidelities) > 1
+
+    # --- reference quantities -------------------------------------------------------
+    def signs(self) -> np.ndarray:
+        """+1 for maximised, -1 for minimised objectives (multiply to get a max-problem)."""
+        return np.array([1.0 if d == "maximize" else -1.0 for d in self.directions])
+
+    def table_frame(self) -> pd.DataFrame:
+        """Objective (and constraint) values of every class in the table."""
+        cols = list(dict.fromkeys(self.metrics + list(self.constraint_metrics)))
+        df = self.benchmark.to_frame(cols, seed=self.seed, fidelity=self.fidelity).dropna(subset=self.metrics)
+        for m, bound in self.constraint_metrics.items():
+            df = df[df[m] <= bound]
+        return df
+
+    def reference_point(self) -> np.ndarray:
+        """Hypervolume reference in max-space: 0 for accuracies (fractions >= 0); for minimised
+        metrics, minus 1.1 x the table's maximum."""
+        df = self.benchmark.to_frame(self.metrics, seed=self.seed, fidelity=self.fidelity)
+        ref = []
+        for m, d in zip(self.metrics, self.directions):
+            ref.append(0.0 if d == "maximize" else -1.1 * float(np.nanmax(df[m].to_numpy())))
+        return np.array(ref)
+
+    def true_front(self) -> pd.DataFrame:
+        """The feasible, non-dominated classes of the table under the objectives."""
+        df = self.table_frame()
+        mask = pareto_mask(df[self.metrics].to_numpy() * self.signs())
+        return df[mask].reset_index(drop=True)
+
+    def hypervolume(self, values: np.ndarray | Sequence[Sequence[float]]) -> float:
+        """Hypervolume of objective vectors (natural directions) w.r.t. :meth:`reference_point`."""
+        pts = np.asarray(values, dtype=float).reshape(-1, len(self.metrics))
+        return hypervolume(pts * self.signs(), self.reference_point())
+
+    def true_hypervolume(self) -> float:
+        return self.hypervolume(self.true_front()[self.metrics].to_numpy())

@@ -1,0 +1,41 @@
+"""A small multi-fidelity table with a known generating function, for adapter tests."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from robbench_plugin.objective import Benchmark
+from robbench_plugin.space import unique_indices
+from robbench_plugin.synthetic import synthetic_scores
+from robbench_plugin.table import Table, TableMeta
+
+EPOCHS = (1, 2, 4, 8)
+
+
+def curves_table(n_uids: int | None = None, seeds=("0",)) -> Table:
+    """Per uid: clean/robust rise with epochs towards a latent quality; time_s per epoch
+    grows with a latent cost. Accuracies in [0, 1]."""
+    clean, robust = synthetic_scores(0)
+    uids = unique_indices() if n_uids is None else unique_indices()[:n_uids]
+    rows = []
+    for seed in seeds:
+        for u in uids:
+            for e in range(1, 9):
+                frac = 1 - 0.5 ** e
+                rows.append(("digits", u, "time_s", e, seed, 0.5 + clean[u]))
+                rows.append(("digits", u, "train_loss", e, seed, 2.0 * (1 - frac)))
+                if e in EPOCHS:
+                    rows.append(("digits", u, "val_acc", e, seed, 0.1 + 0.85 * clean[u] * frac))
+                    rows.append(("digits", u, "val_pgd_48.0_acc", e, seed, 0.05 + 0.6 * robust[u] * frac))
+    frame = pd.DataFrame(rows, columns=["dataset", "uid", "metric", "fidelity", "seed", "value"])
+    meta = TableMeta(name="curves", aliases={"clean": "val_acc", "robust": "val_pgd_48.0_acc"}, C=8, N=1,
+                     time_source="recorded")
+    return Table.from_frame(frame, meta)
+
+
+def curves_bench(**kw) -> Benchmark:
+    return Benchmark(curves_table(**kw), "digits")
+
+
+def top(values: np.ndarray, k: int) -> np.ndarray:
+    return np.sort(values)[::-1][:k]

@@ -1,0 +1,138 @@
+import numpy as np
+import pytest
+
+optuna = pytest.importorskip("optuna")
+pytest.importorskip("optunahub")
+
+from robbench_plugin.adapters.optuna import RobustNASProblem, count_unique, make_sampler  # noqa: E402
+from robbench_plugin.problem import arch_from_params  # noqa: E402
+from robbench_plugin.space import Arch  # noqa: E402
+
+from .helpers import curves_bench  # noqa: E402
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return curves_bench()
+
+
+def _check_against_table(study, problem, bench):
+    """Every reported value equals the table's; the study front lies on or below the true front."""
+    metrics = problem.metric_names
+    for t in study.trials:
+        if t.state != optuna.trial.TrialState.COMPLETE:
+            continue
+        a = arch_from_params(t.params)
+        assert t.user_attrs["uid"] == a.uid
+        expect = [bench.query(a, m) for m in metrics]
+        got = t.values
+        assert got == pytest.approx(expect, abs=0)
+    spec = problem.spec
+    true_front = spec.true_front()[metrics].to_numpy() * spec.signs()
+    for t in study.best_trials:
+        p = np.asarray(t.values) * spec.signs()
+        # no point of the study beats the true front
+        assert not (np.all(p >= true_front, axis=1) & np.any(p > true_front, axis=1)).any()
+    hv = spec.hypervolume([t.values for t in study.best_trials])
+    assert 0 < hv <= spec.true_hypervolume() + 1e-12
+    return hv / spec.true_hypervolume()
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "nsga2", "nsga3", "gp", "random", "bruteforce"])
+def test_each_sampler_on_clean_robust(bench, sampler):
+    problem = RobustNASProblem(bench, objectives=["clean", "robust"])
+    study = optuna.create_study(directions=problem.directions, sampler=make_sampler(sampler, seed=0))
+    study.optimize(problem, n_trials=40 if sampler == "gp" else 80)
+    ratio = _check_against_table(study, problem, bench)
+    assert ratio > 0.5, ratio
+
+
+def test_nsga2_beats_random_at_equal_budget(bench):
+    ratios = {}
+    for name in ("nsga2", "random"):
+        rs = []
+        for seed in range(3):
+            problem = RobustNASProblem(bench, objectives=["clean", "robust"])
+            study = optuna.create_study(directions=problem.directions, sampler=make_sampler(name, seed=seed))
+            study.optimize(problem, n_trials=200)
+            rs.append(_check_against_table(study, problem, bench))
+        ratios[name] = np.mean(rs)
+    assert ratios["nsga2"] >= ratios["random"] - 0.01, ratios
+
+
+def test_single_objective_tpe_finds_a_top_arch(bench):
+    problem = RobustNASProblem(bench, objectives="robust")
+    study = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", seed=0))
+    study.optimize(problem, n_trials=150)
+    all_robust = bench.to_frame(["robust"])["val_pgd_48.0_acc"].to_numpy()
+    rank = (all_robust > study.best_value).sum()
+    assert rank < 0.05 * len(all_robust)  # top 5% of 6466 after 150 trials
+    assert study.best_value == bench.query(study.best_trial.user_attrs["index"], "robust")
+
+
+def test_constraints_set_on_trials_and_respected_by_front(bench):
+    bound = float(np.median(bench.to_frame(["params"])["params"]))
+    problem = RobustNASProblem(bench, objectives=["clean", "robust"], constraints={"params": bound})
+    sampler = make_sampler("nsga2", seed=0, constraints_func=problem.constraints_func)
+    study = optuna.create_study(directions=problem.directions, sampler=sampler)
+    study.optimize(problem, n_trials=80)
+    for t in study.trials:
+        p = bench.query(t.user_attrs["index"], "params")
+        assert t.user_attrs["constraints"]["params"] == pytest.approx(p - bound)
+    assert all(bench.query(t.user_attrs["index"], "params") <= bound for t in study.best_trials)
+    assert (problem.spec.true_front()["params"] <= bound).all()
+
+
+def test_params_as_third_objective_minimised(bench):
+    problem = RobustNASProblem(bench, objectives=["clean", "robust", "params"])
+    assert [d.name for d in problem.directions] == ["MAXIMIZE", "MAXIMIZE", "MINIMIZE"]
+    study = optuna.create_study(directions=problem.directions, sampler=make_sampler("nsga2", seed=1))
+    study.optimize(problem, n_trials=60)
+    _check_against_table(study, problem, bench)
+
+
+def test_pruning_replays_the_curve(bench):
+    problem = RobustNASProblem(bench, objectives="robust")
+    study = optuna.create_study(direction="maximize", sampler=make_sampler("random", seed=0),
+                                pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0))
+    study.optimize(problem, n_trials=60)
+    pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned, "the median pruner should stop some trials"
+    for t in study.trials[:20]:
+        curve = bench.curve(t.params and arch_from_params(t.params), "robust")
+        for step, value in t.intermediate_values.items():
+            assert value == curve[step]
+        assert max(t.intermediate_values, default=0) < 8  # the final epoch is the objective, not a report
+
+
+def test_user_attrs_and_isomorphic_repeats(bench):
+    problem = RobustNASProblem(bench, objectives=["clean", "robust"])
+    study = optuna.create_study(directions=problem.directions)
+    a, b = Arch.from_index(1651), Arch.from_index(10)  # one class
+    for arch in (a, b):
+        study.enqueue_trial(dict(zip(problem.search_space, arch.ops)))
+    study.optimize(problem, n_trials=2)
+    t0, t1 = study.trials
+    assert t0.values == t1.values and t0.user_attrs["uid"] == t1.user_attrs["uid"] == 10
+    assert t0.user_attrs["arch"] == a.string and set(t0.user_attrs["metrics"]) >= {"val_acc", "params"}
+    assert count_unique(study) == 1
+
+
+def test_optunahub_interface_evaluate(bench):
+    problem = RobustNASProblem(bench, objectives=["robust"])
+    params = dict(zip(problem.search_space, Arch.from_index(1000).ops))
+    assert problem.evaluate(params) == bench.query(1000, "robust")
+    assert set(problem.search_space) == {"edge_1_0", "edge_2_0", "edge_2_1", "edge_3_0", "edge_3_1", "edge_3_2"}
+
+
+def test_bad_inputs(bench):
+    with pytest.raises(ValueError, match="sampler"):
+        make_sampler("cmaes2")
+    with pytest.raises(ValueError, match="metric"):
+        RobustNASProblem(bench, objectives=["clen"])
+    with pytest.raises(ValueError, match="mode"):
+        RobustNASProblem("digits", mode="fast")
+    with pytest.raises(ValueError, match="repeat"):
+        RobustNASProblem(bench, objectives=["clean", "val_acc"])
