@@ -129,6 +129,34 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_search(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .search import run_search
+
+    constraints = {}
+    for item in args.constraint or []:
+        key, sep, bound = item.partition("<=")
+        if not sep:
+            raise ValueError(f"constraint {item!r} must look like METRIC<=BOUND, e.g. params<=0.5")
+        constraints[key.strip()] = float(bound)
+    s = run_search(args.benchmark, args.objectives.split(","), args.sampler, args.trials, args.out,
+                   seed=args.sampler_seed, table_seed=args.seed,
+                   dataset=args.dataset, data_dir=args.data_dir, storage=args.storage, study_name=args.study_name,
+                   constraints=constraints or None, mode=args.mode)
+    front = pd.read_csv(f"{args.out}/front.csv")
+    cols = ["arch", *s["objectives"]] + (["params"] if "params" not in s["objectives"] else [])
+    with pd.option_context("display.width", 200, "display.max_colwidth", 90):
+        print(f"{s['sampler']} on {s['benchmark']}/{s['dataset']}: {s['trials']} trials "
+              f"({s['unique_classes']} classes) in {s['seconds']:.1f} s")
+        print(f"found Pareto front ({s['front_size']} archs; the table's true front has {s['true_front_size']}):")
+        print(front[cols].to_string(index=False))
+    print(f"hypervolume {s['hypervolume']:.4f} vs true front {s['true_hypervolume']:.4f} "
+          f"(ratio {s['hypervolume_ratio']:.3f}; reference point {s['reference_point_max_space']} in max-space)")
+    print(f"wrote {args.out}/trials.csv, front.csv, summary.json" + (", pareto.png" if len(s["objectives"]) > 1 else ""))
+    return 0
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from .train.builder import BuildPlan, build, build_status
     from .train.recipe import Recipe
@@ -181,6 +209,19 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--long", action="store_true", help="long format (every metric, fidelity and seed)")
     _add_bench_args(s)
     s.set_defaults(func=_cmd_export)
+
+    s = sub.add_parser("search", help="run an Optuna study on a benchmark and compare with its true front")
+    s.add_argument("--objectives", default="clean,robust", help="comma-separated metrics/aliases")
+    s.add_argument("--sampler", default="nsga2", help="tpe|nsga2|nsga3|gp|random|bruteforce|cmaes|qmc")
+    s.add_argument("--trials", type=int, default=200)
+    s.add_argument("--sampler-seed", type=int, default=0)
+    s.add_argument("--out", default="robbench-search", help="output directory")
+    s.add_argument("--mode", default="tabular", choices=["tabular", "surrogate", "live"])
+    s.add_argument("--constraint", action="append", metavar="METRIC<=BOUND", help="e.g. params<=0.5 (repeatable)")
+    s.add_argument("--storage", default=None, help="Optuna storage URL (sqlite:///x.db) to share or resume")
+    s.add_argument("--study-name", default=None)
+    _add_bench_args(s)
+    s.set_defaults(func=_cmd_search)
 
     s = sub.add_parser("train", help="adversarially train one architecture (extra 'train')")
     s.add_argument("--arch", required=True, help="NB201 index or string")

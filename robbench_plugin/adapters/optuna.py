@@ -166,3 +166,51 @@ def count_unique(study: optuna.Study) -> int:
     """Distinct isomorphism classes among a study's completed trials."""
     return len({t.user_attrs.get("uid") for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE})
 
+
+
+# --- scale-out --------------------------------------------------------------------------
+def make_storage(spec: str | None):
+    """Storage from a short spec: ``journal:PATH`` (a journal file shared by processes), an
+    RDB URL (``sqlite:///x.db``, ``postgresql://...``), or None (in memory)."""
+    if spec is None or not spec.startswith("journal:"):
+        return spec
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    return JournalStorage(JournalFileBackend(spec.split(":", 1)[1]))
+
+
+def _parallel_worker(storage: str, name: str, trials: int, sampler: str, seed: int, problem_kw: dict) -> None:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    problem = RobustNASProblem(**problem_kw)
+    study = optuna.load_study(study_name=name, storage=make_storage(storage), sampler=make_sampler(sampler, seed=seed))
+    study.optimize(problem, n_trials=trials)
+
+
+def optimize_parallel(storage: str, workers: int, trials: int, study_name: str = "robbench", sampler: str = "tpe",
+                      **problem_kw: Any) -> optuna.Study:
+    """Run ``workers`` processes on one study in ``storage`` until it holds ``trials`` trials.
+
+    Each worker has its own sampler seed (0..workers-1) and an exact share of the budget
+    (``MaxTrialsCallback`` can overshoot when two workers start a trial at once), so the study
+    ends with exactly ``trials`` trials. ``problem_kw`` go to :class:`RobustNASProblem`.
+    """
+    import multiprocessing as mp
+
+    if workers < 1 or trials < 1:
+        raise ValueError(f"workers and trials must be >= 1, got {workers}, {trials}")
+    directions = RobustNASProblem(**problem_kw).directions
+    optuna.create_study(study_name=study_name, storage=make_storage(storage), directions=directions,
+                        load_if_exists=True)
+    ctx = mp.get_context("spawn")
+    shares = [trials // workers + (1 if i < trials % workers else 0) for i in range(workers)]
+    procs = [ctx.Process(target=_parallel_worker, args=(storage, study_name, share, sampler, seed, problem_kw))
+             for seed, share in enumerate(shares) if share > 0]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    bad = [p.exitcode for p in procs if p.exitcode != 0]
+    if bad:
+        raise RuntimeError(f"{len(bad)} worker(s) failed with exit codes {bad}")
+    return optuna.load_study(study_name=study_name, storage=make_storage(storage))

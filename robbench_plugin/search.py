@@ -1,0 +1,97 @@
+"""``robbench search``: an Optuna study on a benchmark, its Pareto front against the table's.
+
+Writes to ``out``: ``trials.csv`` (every trial: number, arch, uid, objective values),
+``front.csv`` (the found Pareto front), ``summary.json`` (hypervolume found / true, reference
+point) and ``pareto.png`` (table classes, true front, evaluated and found points; the first two
+objectives).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .fileutil import atomic_write_json
+
+
+def plot_front(spec, evaluated: np.ndarray, found: np.ndarray, path: str | Path, title: str) -> Path:
+    """Scatter of the table, its true front, the evaluated and the found points (objectives 0, 1)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    m = spec.metrics
+    table = spec.table_frame()
+    true = spec.true_front().sort_values(m[0])
+    fig, ax = plt.subplots(figsize=(6, 4.5), dpi=120)
+    ax.scatter(table[m[0]], table[m[1]], s=4, c="0.8", label=f"table ({len(table)} classes)")
+    ax.plot(true[m[0]], true[m[1]], "k.-", lw=1, ms=5, label=f"true front ({len(true)})")
+    if len(evaluated):
+        ax.scatter(evaluated[:, 0], evaluated[:, 1], s=10, c="tab:blue", alpha=0.6, label="evaluated")
+    if len(found):
+        ax.scatter(found[:, 0], found[:, 1], s=36, facecolors="none", edgecolors="tab:red", lw=1.5,
+                   label="found front")
+    ax.set_xlabel(f"{m[0]} ({spec.directions[0]})")
+    ax.set_ylabel(f"{m[1]} ({spec.directions[1]})")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    path = Path(path)
+    tmp = path.with_name(path.stem + ".tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def run_search(benchmark: str = "digits", objectives: Sequence[str] = ("clean", "robust"), sampler: str = "nsga2",
+               trials: int = 200, out: str | Path = "robbench-search", seed: int = 0, dataset: str | None = None,
+               data_dir: str | None = None, storage: str | None = None, study_name: str | None = None,
+               constraints: dict[str, float] | None = None, plot: bool = True, mode: str = "tabular",
+               table_seed: str = "mean") -> dict[str, Any]:
+    """Run the study and write the report; returns the summary dict."""
+    import optuna
+
+    from .adapters.optuna import RobustNASProblem, make_sampler
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    problem = RobustNASProblem(benchmark, dataset=dataset, objectives=list(objectives), data_dir=data_dir,
+                               constraints=constraints, mode=mode, seed=table_seed)
+    spec = problem.spec
+    t0 = time.perf_counter()
+    study = optuna.create_study(directions=problem.directions, sampler=make_sampler(sampler, seed=seed),
+                                storage=storage, study_name=study_name, load_if_exists=storage is not None)
+    study.optimize(problem, n_trials=trials)
+    elapsed = time.perf_counter() - t0
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    rows = [{"number": t.number, "arch": t.user_attrs["arch"], "uid": t.user_attrs["uid"],
+             **dict(zip(spec.metrics, t.values)), "params": t.user_attrs["metrics"].get("params")} for t in done]
+    df = pd.DataFrame(rows)
+    best = {t.number for t in study.best_trials}
+    front = df[df["number"].isin(best)].drop_duplicates("uid").sort_values(spec.metrics[0],
+                                                                            ascending=spec.directions[0] == "minimize")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out / "trials.csv", index=False)
+    front.to_csv(out / "front.csv", index=False)
+    hv_found = spec.hypervolume(front[spec.metrics].to_numpy()) if len(front) else 0.0
+    hv_true = spec.true_hypervolume()
+    summary = {"benchmark": problem.benchmark.name, "dataset": problem.benchmark.dataset,
+               "objectives": spec.metrics, "directions": spec.directions, "sampler": sampler, "seed": seed,
+               "trials": len(done), "unique_classes": int(df["uid"].nunique()) if len(df) else 0,
+               "front_size": len(front), "true_front_size": len(spec.true_front()),
+               "hypervolume": hv_found, "true_hypervolume": hv_true,
+               "hypervolume_ratio": hv_found / hv_true if hv_true > 0 else float("nan"),
+               "reference_point_max_space": spec.reference_point().tolist(), "seconds": elapsed}
+    atomic_write_json(out / "summary.json", summary)
+    if plot and len(spec.metrics) >= 2:
+        evaluated = df[spec.metrics[:2]].to_numpy() if len(df) else np.empty((0, 2))
+        plot_front(spec, evaluated, front[spec.metrics[:2]].to_numpy(), out / "pareto.png",
+                   f"{sampler}, {len(done)} trials on {summary['benchmark']}/{summary['dataset']}: "
+                   f"HV {summary['hypervolume_ratio']:.3f} of the true front")
+    return summary
