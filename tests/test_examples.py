@@ -1,0 +1,64 @@
+"""Every example runs with a tiny budget (skipped when its framework is absent)."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from .helpers import curves_bench
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return curves_bench()
+
+
+def test_examples_are_all_covered():
+    covered = {"optuna_single_objective", "optuna_multiobjective_constrained", "optuna_pruning", "optuna_live",
+               "optuna_parallel_workers"}  # the last one runs in test_optuna_scaleout
+    assert {p.stem for p in (ROOT / "examples").glob("*.py")} <= covered
+
+
+def test_optuna_single_objective(bench):
+    pytest.importorskip("optuna")
+    study = load("optuna_single_objective").main(bench, trials=30)
+    assert study.best_value == bench.query(study.best_trial.user_attrs["index"], "robust")
+
+
+def test_optuna_multiobjective_constrained(bench):
+    pytest.importorskip("optuna")
+    study, problem = load("optuna_multiobjective_constrained").main(bench, trials=40)
+    bound = problem.spec.constraint_metrics["params"]
+    assert all(t.user_attrs["metrics"]["params"] <= bound for t in study.best_trials)
+
+
+def test_optuna_pruning(bench):
+    optuna = pytest.importorskip("optuna")
+    study = load("optuna_pruning").main(bench, trials=60)
+    assert any(t.state == optuna.trial.TrialState.PRUNED for t in study.trials)
+
+
+def test_optuna_live(tmp_path):
+    pytest.importorskip("optuna")
+    pytest.importorskip("torch")
+    study = load("optuna_live").main(trials=3, recipe="tiny", store_dir=str(tmp_path))
+    assert len(study.trials) == 3
+    # the results store now answers for the trained classes without training again
+    from robbench_plugin.live import LiveBenchmark, ResultsStore
+
+    store = ResultsStore(tmp_path)
+    b = LiveBenchmark("digits", "tiny", store=store)
+    done = [t for t in study.trials if t.state.name == "COMPLETE"]
+    n_stored = len(store.records("digits", b.recipe))
+    assert n_stored == len({t.user_attrs["uid"] for t in done})
+    for t in done:
+        assert b.query(t.user_attrs["index"], "robust") == t.value
+    assert len(store.records("digits", b.recipe)) == n_stored  # answered from the store, nothing retrained
