@@ -157,6 +157,25 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_surrogate_eval(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .surrogate import evaluate_surrogate, summarize_evaluation
+
+    bench = _bench(args)
+    fractions = [float(x) for x in args.fractions.split(",")]
+    df = evaluate_surrogate(bench, fractions, splits=args.splits, metrics=args.metrics.split(","),
+                            n_models=args.n_models, progress=True)
+    summary = summarize_evaluation(df)
+    if args.out:
+        df.to_csv(args.out, index=False)
+    cols = ["metric", "scope", "fraction", "model", "kendall_mean", "kendall_std", "spearman_mean",
+            "predict_ms_per_1k"]
+    with pd.option_context("display.width", 200, "display.max_rows", 500, "display.float_format", "{:.3f}".format):
+        print(summary[cols].to_string(index=False))
+    return 0
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from .train.builder import BuildPlan, build, build_status
     from .train.recipe import Recipe
@@ -222,6 +241,15 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--study-name", default=None)
     _add_bench_args(s)
     s.set_defaults(func=_cmd_search)
+
+    s = sub.add_parser("surrogate-eval", help="held-out rank quality of the surrogate vs ridge and k-NN baselines")
+    s.add_argument("--fractions", default="0.05,0.1,0.25,0.5", help="training fractions of the classes")
+    s.add_argument("--splits", type=int, default=3, help="random splits per fraction")
+    s.add_argument("--metrics", default="clean,robust")
+    s.add_argument("--n-models", type=int, default=3, help="ensemble size")
+    s.add_argument("--out", default=None, help="CSV of every (model, fraction, split, metric, scope) row")
+    _add_bench_args(s)
+    s.set_defaults(func=_cmd_surrogate_eval)
 
     s = sub.add_parser("train", help="adversarially train one architecture (extra 'train')")
     s.add_argument("--arch", required=True, help="NB201 index or string")

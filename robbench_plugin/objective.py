@@ -360,7 +360,7 @@ def load_benchmark(name: str = "digits", dataset: str | None = None, mode: str =
     elif name == "nas-robbench-201":
         from .release import load_release
 
-        table = load_release(data_dir, **kwargs)
+        table = load_release(data_dir, **{k: kwargs.pop(k) for k in ("cache", "verify") if k in kwargs})
     else:
         if data_dir is None:
             raise ValueError("load_benchmark('build') needs data_dir=<build directory>")
@@ -372,11 +372,13 @@ def load_benchmark(name: str = "digits", dataset: str | None = None, mode: str =
     check_choice("dataset", dataset, table.datasets)
     bench = Benchmark(table, dataset, name=name)
     if mode == "tabular":
+        if kwargs:
+            raise TypeError(f"unexpected arguments for a tabular benchmark: {sorted(kwargs)}")
         return bench
     if mode == "surrogate":
         from .surrogate import SurrogateBenchmark
 
-        return SurrogateBenchmark.from_benchmark(bench, **{k: v for k, v in kwargs.items() if k != "verify"})
+        return SurrogateBenchmark.from_benchmark(bench, **kwargs)
     raise InvalidChoiceError("mode (not yet available for load_benchmark)", mode, ["tabular", "surrogate"])
 
 

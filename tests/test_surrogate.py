@@ -1,0 +1,131 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("sklearn")
+from scipy.stats import kendalltau  # noqa: E402
+
+from robbench_plugin.errors import DataFileError  # noqa: E402
+from robbench_plugin.objective import Benchmark  # noqa: E402
+from robbench_plugin.space import index_to_ops_array, unique_indices  # noqa: E402
+from robbench_plugin.surrogate import (SurrogateBenchmark, SurrogateModel, evaluate_surrogate,  # noqa: E402
+                                       features)
+from robbench_plugin.table import Table, TableMeta  # noqa: E402
+
+
+def known_function_bench():
+    """Accuracy = a fixed function of the cell (op counts, convs into the output, one
+    interaction) rising with epochs; no noise. Everything it depends on is in the features."""
+    uids = unique_indices()
+    ops = index_to_ops_array()[uids].astype(int)
+    conv = np.isin(ops, (2, 3))
+    score = conv.sum(1) * 0.08 + (ops == 3).sum(1) * 0.04 + conv[:, 3:].sum(1) * 0.05 \
+        - (ops == 0).sum(1) * 0.03 + 0.05 * (conv[:, 0] & conv[:, 4])
+    rows = []
+    for e in (1, 2, 4):
+        frac = 1 - 0.5 ** e
+        rows += [("digits", u, "val_acc", e, "0", 0.2 + s * frac) for u, s in zip(uids, score)]
+        rows += [("digits", u, "val_pgd_48.0_acc", e, "0", 0.1 + 0.5 * s * frac) for u, s in zip(uids, score)]
+    df = pd.DataFrame(rows, columns=["dataset", "uid", "metric", "fidelity", "seed", "value"])
+    meta = TableMeta(name="known", aliases={"clean": "val_acc", "robust": "val_pgd_48.0_acc"}, C=8, N=1)
+    return Benchmark(Table.from_frame(df, meta), "digits")
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return known_function_bench()
+
+
+def test_recovers_ordering_of_known_function(kb):
+    # A noise-free function of encoded features: with 25% of classes, held-out tau > 0.9
+    # (the remaining error is ties and the GBDT's piecewise-constant fit, not noise).
+    rng = np.random.default_rng(0)
+    perm = rng.permutation(kb.uids)
+    tr, te = perm[:1600], perm[1600:]
+    model = SurrogateModel.fit(kb, ["robust"], uids=tr, n_models=2, n_estimators=150)
+    for f in (1, 4):
+        pred, std = model.predict(te, "val_pgd_48.0_acc", f)
+        truth = kb.query_many(te, ["robust"], fidelity=f)["val_pgd_48.0_acc"].to_numpy()
+        assert kendalltau(pred, truth)[0] > 0.9
+        assert (std >= 0).all()
+
+
+def test_surrogate_benchmark_behaves_like_tabular(kb):
+    model = SurrogateModel.fit(kb, ["clean", "robust"], n_models=2, n_estimators=150)
+    sb = SurrogateBenchmark(model)
+    assert len(sb.uids) == 6466 and sb.fidelities == [1, 2, 4]
+    q = sb.query(1000, ["clean", "robust", "params"])
+    assert set(q) == {"val_acc", "val_pgd_48.0_acc", "params"}
+    assert q["params"] == kb.query(1000, "params")
+    df = sb.query_many(np.arange(100), ["robust"])
+    assert np.allclose(df["val_pgd_48.0_acc"], [sb.query(i, "robust") for i in range(100)])
+    assert set(sb.curve(1000, "robust")) == {1, 2, 4}
+    assert sb.uncertainty(1000, "robust") >= 0
+    front = sb.pareto_front(["clean", "robust"])
+    assert len(front) >= 1
+
+
+def test_noise_is_deterministic_under_seed(kb):
+    model = SurrogateModel.fit(kb, ["robust"], n_models=3, n_estimators=150)
+    a = SurrogateBenchmark(model, noise=True, noise_seed=1).query_many(np.arange(200), ["robust"])
+    b = SurrogateBenchmark(model, noise=True, noise_seed=1).query_many(np.arange(200), ["robust"])
+    c = SurrogateBenchmark(model, noise=True, noise_seed=2).query_many(np.arange(200), ["robust"])
+    clean = SurrogateBenchmark(model).query_many(np.arange(200), ["robust"])
+    assert a.equals(b) and not a.equals(c) and not a.equals(clean)
+
+
+def test_save_load_and_mismatch_errors(kb, tmp_path, monkeypatch):
+    model = SurrogateModel.fit(kb, ["robust"], n_models=1, n_estimators=150)
+    path = model.save(tmp_path / "s.rbs")
+    back = SurrogateModel.load(path, expect_sha256=kb.table.sha256())
+    assert np.array_equal(back.predict(np.arange(50), "val_pgd_48.0_acc")[0],
+                          model.predict(np.arange(50), "val_pgd_48.0_acc")[0])
+    with pytest.raises(DataFileError, match="not on this table"):
+        SurrogateModel.load(path, expect_sha256="0" * 64)
+    import robbench_plugin
+
+    monkeypatch.setattr(robbench_plugin, "__version__", "9.9.9")
+    with pytest.raises(DataFileError, match="refit"):
+        SurrogateModel.load(path)
+    (tmp_path / "bad").write_bytes(b"nope")
+    with pytest.raises(DataFileError, match="not a robbench surrogate"):
+        SurrogateModel.load(tmp_path / "bad")
+
+
+def test_bad_inputs(kb, synthetic_release):
+    model = SurrogateModel.fit(kb, ["robust"], n_models=1, n_estimators=150)
+    with pytest.raises(ValueError, match="surrogate metric"):
+        model.predict(np.arange(3), "val_acc")
+    with pytest.raises(ValueError, match="0..15624"):
+        model.predict(np.array([15625]), "val_pgd_48.0_acc")
+    with pytest.raises(ValueError, match="fidelity"):
+        features(np.arange(3), np.array([-1, 0, 1]), {"params": np.zeros(15625), "flops": np.zeros(15625)})
+    with pytest.raises(ValueError, match="computed exactly"):
+        SurrogateModel.fit(kb, ["params"], n_estimators=150)
+    with pytest.raises(ValueError, match="metric"):
+        SurrogateModel.fit(kb, ["accuracy"], n_estimators=150)
+    with pytest.raises(ValueError, match="backend"):
+        SurrogateModel.fit(kb, ["robust"], backend="xgboost")
+    with pytest.raises(TypeError, match="unexpected"):
+        from robbench_plugin import load_benchmark
+
+        load_benchmark("nas-robbench-201", data_dir=synthetic_release, n_models=3)
+    with pytest.raises(ValueError, match="n_models"):
+        SurrogateModel.fit(kb, ["robust"], n_models=0, n_estimators=150)
+
+
+def test_evaluation_beats_baselines_on_known_function(kb):
+    df = evaluate_surrogate(kb, fractions=(0.25,), splits=1, metrics=["robust"], n_models=1)  # lightgbm if present
+    final = df[df.scope == "final"].set_index("model")["kendall"]
+    assert final["surrogate"] > 0.9 and final["surrogate"] >= final["knn-edit"]
+    assert set(df.scope) == {"final", "per-epoch"}
+
+
+def test_load_benchmark_surrogate_mode(synthetic_release):
+    pytest.importorskip("lightgbm")
+    from robbench_plugin import load_benchmark
+
+    sb = load_benchmark("nas-robbench-201", dataset="cifar10", data_dir=synthetic_release, mode="surrogate",
+                        n_models=1, n_estimators=100)
+    assert sb.mode == "surrogate" and len(sb.uids) == 6466
+    assert 0 <= sb.query(1000, "robust") <= 1
