@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterable
 
 
-class RobBenchError(Exception):
+class RobBenchError(RuntimeError):
     """Base class of the package's own errors."""
 
 

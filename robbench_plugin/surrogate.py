@@ -102,6 +102,7 @@ class SurrogateModel:
     n_models: int
     models: dict[str, list[Any]] = field(default_factory=dict)
     metric_fidelities: dict[str, list[int]] = field(default_factory=dict)
+    time_coef: tuple[float, float] | None = None  # seconds per epoch = a * flops(M) + b
     version: str = field(default_factory=_version)
     feature_version: int = FEATURE_VERSION
     source_meta: dict = field(default_factory=dict)
@@ -131,6 +132,12 @@ class SurrogateModel:
         model = cls(bench.dataset, metrics, list(bench.fidelities), bench.table.meta.C, bench.table.meta.N, backend,
                     bench.table.sha256(), n_models, source_meta={"name": bench.name, "aliases": bench.aliases,
                                                                  "time_source": bench.time_source})
+        if "time_s" in bench.metrics:  # a linear model of the recorded epoch time in FLOPs
+            t = bench.query_many(uids, ["time_s", "flops"], seed=seed, fidelity=bench.fidelities[-1])
+            ok = ~t["time_s"].isna().to_numpy()
+            if ok.sum() >= 2:
+                a, b = np.polyfit(t["flops"].to_numpy()[ok], t["time_s"].to_numpy()[ok], 1)
+                model.time_coef = (float(a), float(b))
         rng = np.random.default_rng(random_state)
         for m in metrics:
             xs, ys = [], []
@@ -223,11 +230,19 @@ class SurrogateBenchmark(Benchmark):
                 self._std[i, j] = std
         from .table import _DatasetBlock
 
-        block = _DatasetBlock.from_real(uids, list(model.metrics), list(model.fidelities), ["0"], values)
+        metrics = list(model.metrics)
+        if model.time_coef is not None:  # modelled epoch time, so simulators get a runtime
+            flops = all_costs(model.dataset if model.dataset in DATASET_SPECS else "cifar10", model.C, model.N)["flops"]
+            t = np.maximum(model.time_coef[0] * flops[uids] + model.time_coef[1], 1e-3)
+            values = np.concatenate([values, np.broadcast_to(t, (1, len(model.fidelities), 1, len(uids)))], axis=0)
+            self._std = np.concatenate([self._std, np.zeros((1, len(model.fidelities), len(uids)))], axis=0)
+            metrics.append("time_s")
+        block = _DatasetBlock.from_real(uids, metrics, list(model.fidelities), ["0"], values)
         meta = TableMeta(name=name or f"{model.source_meta.get('name', 'surrogate')}-surrogate",
                          source=f"surrogate ({model.backend}, {model.n_models} models) of data "
                                 f"{model.data_sha256[:12]}", aliases=dict(model.source_meta.get("aliases", {})),
-                         C=model.C, N=model.N, time_source="flops-model")
+                         C=model.C, N=model.N,
+                         time_source="surrogate-time-model" if model.time_coef is not None else "flops-model")
         meta.aliases = {k: v for k, v in meta.aliases.items() if v in model.metrics}
         super().__init__(Table({model.dataset: block}, meta), model.dataset)
 
@@ -246,8 +261,17 @@ class SurrogateBenchmark(Benchmark):
         return float(self._std[b.metric_pos[m], f, self._row(arch_index(arch))])
 
     def train_time(self, arch, fidelity: int | None = None, seed: str = "mean") -> float:
-        raise RobBenchError("the surrogate predicts accuracies only; take simulated time from the tabular "
-                            "benchmark it was fitted on")
+        """Simulated seconds to reach ``fidelity``: the linear FLOPs model of the source's recorded
+        epoch times, or the release's FLOPs model when the source has no timings."""
+        from .objective import arch_index, release_epoch_seconds
+
+        epochs = fidelity if fidelity is not None else self.fidelities[-1]
+        flops = float(self._costs["flops"][arch_index(arch)])
+        if self.model.time_coef is not None:
+            return float(epochs * max(self.model.time_coef[0] * flops + self.model.time_coef[1], 1e-3))
+        if self.dataset not in ("cifar10", "cifar100", "imagenet"):
+            raise RobBenchError(f"no timing model for dataset {self.dataset!r}")
+        return float(epochs * release_epoch_seconds(self.dataset, flops))
 
 
 # --- evaluation -----------------------------------------------------------------------

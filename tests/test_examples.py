@@ -23,7 +23,8 @@ def bench():
 
 def test_examples_are_all_covered():
     covered = {"optuna_single_objective", "optuna_multiobjective_constrained", "optuna_pruning", "optuna_live",
-               "optuna_parallel_workers"}  # the last one runs in test_optuna_scaleout
+               "optuna_parallel_workers",  # runs in test_optuna_scaleout
+               "syne_tune_live", "syne_tune_train_script", "syne_tune_simulated"}
     assert {p.stem for p in (ROOT / "examples").glob("*.py")} <= covered
 
 
@@ -62,3 +63,32 @@ def test_optuna_live(tmp_path):
     for t in done:
         assert b.query(t.user_attrs["index"], "robust") == t.value
     assert len(store.records("digits", b.recipe)) == n_stored  # answered from the store, nothing retrained
+
+
+def test_syne_tune_live(tmp_path, monkeypatch):
+    pytest.importorskip("syne_tune")
+    pytest.importorskip("torch")
+    monkeypatch.setenv("SYNETUNE_FOLDER", str(tmp_path / "st"))
+    df = load("syne_tune_live").main(trials=3, workers=2, recipe="tiny", store_dir=str(tmp_path / "store"),
+                                     max_wallclock_time=300)
+    reported = df.dropna(subset=["robust_error"])
+    assert len(reported) >= 3
+    from robbench_plugin.live import ResultsStore
+    from robbench_plugin.problem import arch_from_params
+    from robbench_plugin.train import Recipe
+
+    recipe = Recipe.preset("tiny").replace(eval_epochs="all")
+    store = ResultsStore(tmp_path / "store")
+    for row in reported.itertuples():
+        arch = arch_from_params({f"hp_x{i}": getattr(row, f"hp_x{i}") for i in range(6)},
+                                names=[f"hp_x{i}" for i in range(6)])
+        rec = store.get(arch.uid, "digits", recipe, 0)
+        epoch = [e for e in rec["epochs"] if e["epoch"] == row.hp_epoch][0]
+        assert row.robust_error == pytest.approx(1 - epoch["val_pgd_48.0_acc"])
+
+
+def test_syne_tune_simulated(bench, tmp_path, monkeypatch):
+    pytest.importorskip("syne_tune")
+    monkeypatch.setenv("SYNETUNE_FOLDER", str(tmp_path / "st"))
+    out = load("syne_tune_simulated").main(bench, schedulers=("asha", "moasha"), trials=30)
+    assert set(out) == {"asha", "moasha"}

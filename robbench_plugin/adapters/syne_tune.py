@@ -1,0 +1,222 @@
+"""Syne Tune adapter: the robust benchmark as a ``BlackboxTabular`` and simulated runs on it.
+
+    from robbench_plugin.adapters.syne_tune import load_blackbox
+    bb = load_blackbox("digits")   # also "nas-robbench-201" with dataset=..., data_dir=...
+
+Conventions follow Syne Tune's own ``nasbench201`` blackbox, so swapping clean NAS-Bench-201 for
+the robust benchmark is a change of name: hyperparameters ``hp_x0``..``hp_x5`` (the six edges in
+NB201 string order) as ``choice`` over the op names; fidelity ``hp_epoch``; objectives
+``metric_valid_error`` (1 - clean accuracy), ``metric_robust_error`` (1 - robust accuracy),
+every accuracy of the table as ``metric_<name>``, ``metric_params``, ``metric_flops``,
+``metric_runtime`` (seconds of this resource step) and ``metric_elapsed_time`` (cumulative).
+All 15625 cells are rows (isomorphic cells repeat their class's values).
+
+The blackbox is written with Syne Tune's ``serialize`` into ``<ROBBENCH_HOME>/cache/syne_tune``
+(keyed by the table's content hash) and read back with ``deserialize``; no network is used.
+Its metadata (``bb.robbench_metadata``) says where simulated time comes from: ``recorded``
+per-epoch wall time (digits, live results), ``flops-model`` (the release, see
+:func:`robbench_plugin.objective.release_epoch_seconds`) or ``surrogate-time-model``.
+
+Surrogate mode (``mode="surrogate"``) builds the blackbox from the package's own surrogate
+(:mod:`robbench_plugin.surrogate`), not Syne Tune's ``add_surrogate``: every cell is then a
+prediction at every recorded fidelity.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence, Union
+
+try:
+    import syne_tune  # noqa: F401
+    from syne_tune.blackbox_repository.blackbox_tabular import BlackboxTabular, deserialize, serialize
+    from syne_tune.config_space import choice, randint
+except ImportError as exc:  # pragma: no cover - depends on the extra
+    from ..errors import MissingExtraError
+
+    raise MissingExtraError("syne-tune", "syne-tune") from exc
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidChoiceError, check_choice
+from ..grid import BenchmarkGrid, benchmark_grid
+from ..objective import MODES, load_benchmark
+from ..paths import cache_dir
+from ..space import OPS
+
+CONFIG_KEYS = tuple(f"hp_x{i}" for i in range(6))
+TIME_ATTR = "hp_epoch"
+METRIC_VALID_ERROR = "metric_valid_error"
+METRIC_ROBUST_ERROR = "metric_robust_error"
+METRIC_TIME_THIS_RESOURCE = "metric_runtime"
+METRIC_ELAPSED_TIME = "metric_elapsed_time"
+CACHE_FORMAT = 1
+
+
+def blackbox_from_grid(grid: BenchmarkGrid) -> BlackboxTabular:
+    """Wrap a :class:`~robbench_plugin.grid.BenchmarkGrid` as Syne Tune's BlackboxTabular."""
+    names = grid.op_names()
+    hyperparameters = pd.DataFrame(names, columns=list(CONFIG_KEYS))
+    configuration_space = {k: choice(list(OPS)) for k in CONFIG_KEYS}
+    fidelity_space = {TIME_ATTR: randint(lower=1, upper=int(grid.fidelities.max()))}
+    return BlackboxTabular(hyperparameters=hyperparameters, configuration_space=configuration_space,
+                           fidelity_space=fidelity_space, objectives_evaluations=grid.values,
+                           fidelity_values=grid.fidelities, objectives_names=[f"metric_{o}" for o in grid.objectives])
+
+
+def _bench(name: Any, dataset: str | None, mode: str, data_dir: str | None, **kw: Any):
+    check_choice("mode", mode, [m for m in MODES if m != "live"])
+    return name if not isinstance(name, str) else load_benchmark(name, dataset=dataset, mode=mode,
+                                                                   data_dir=data_dir, **kw)
+
+
+def load_blackbox(name: Any = "digits", dataset: str | None = None, mode: str = "tabular",
+                  data_dir: str | None = None, seeds: Union[str, Sequence[str]] = "complete", cache: bool = True,
+                  **load_kw: Any) -> BlackboxTabular:
+    """The benchmark as a Syne Tune ``BlackboxTabular`` (from the local cache when present).
+
+    ``name``: ``digits``, ``nas-robbench-201``, ``build`` or a benchmark object; ``seeds``:
+    see :func:`robbench_plugin.grid.benchmark_grid`.
+    """
+    bench = _bench(name, dataset, mode, data_dir, **load_kw)
+    seed_key = seeds if isinstance(seeds, str) else ",".join(seeds)
+    key = f"{bench.name}-{bench.dataset}-{getattr(bench, 'mode', 'tabular')}-{seed_key}-{bench.table.sha256()[:16]}"
+    path = cache_dir() / "syne_tune" / key
+    if cache and (path / "robbench.json").is_file():
+        try:
+            bb = deserialize(str(path))[bench.dataset]
+            bb.robbench_metadata = json.loads((path / "robbench.json").read_text())
+            return bb
+        except Exception:  # corrupt cache: rebuild below
+            shutil.rmtree(path, ignore_errors=True)
+    grid = benchmark_grid(bench, seeds=seeds)
+    bb = blackbox_from_grid(grid)
+    meta = {"format": CACHE_FORMAT, "benchmark": bench.name, "dataset": bench.dataset,
+            "mode": getattr(bench, "mode", "tabular"), "seeds": grid.seeds, "time_source": grid.time_source,
+            "table_sha256": bench.table.sha256(), "fidelities": grid.fidelities.tolist(),
+            "clean_metric": bench.resolve_metric("clean"), "robust_metric": bench.resolve_metric("robust")}
+    bb.robbench_metadata = meta
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=".tmp-"))
+        serialize({bench.dataset: bb}, str(tmp), metadata={"robbench": meta, "time_attr": TIME_ATTR,
+                                                            "metric_elapsed_time": METRIC_ELAPSED_TIME,
+                                                            "default_metric": METRIC_ROBUST_ERROR})
+        (tmp / "robbench.json").write_text(json.dumps(meta))
+        try:
+            tmp.rename(path)
+        except OSError:  # another process won the race: use theirs
+            shutil.rmtree(tmp, ignore_errors=True)
+    return bb
+
+
+# --- simulated runs ------------------------------------------------------------------------
+SCHEDULERS = ("asha", "hyperband", "bohb", "moasha", "morea", "mosurrogate", "ehvi", "morandom", "random", "bo",
+              "rea")
+MULTI_OBJECTIVE = ("moasha", "morea", "mosurrogate", "ehvi", "morandom")
+
+
+def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] = (METRIC_ROBUST_ERROR,),
+                   seed: int = 0, max_t: int | None = None) -> Any:
+    """A Syne Tune scheduler by short name, on ``blackbox``'s configuration space.
+
+    Single objective (first of ``metrics``, minimised): ``asha``, ``hyperband`` (ASHA with
+    brackets), ``bohb``, ``random``, ``bo`` (TPE), ``rea``. Multi-objective (all ``metrics``,
+    minimised): ``moasha``, ``morea`` (MultiObjectiveRegularizedEvolution), ``mosurrogate``
+    (MultiObjectiveMultiSurrogateSearcher), ``ehvi`` (needs botorch), ``morandom``.
+    Multi-fidelity schedulers use ``hp_epoch`` with grace period = the first fidelity and
+    reduction factor 2 (the digits fidelities 1, 2, 4, 8 are exactly the rungs).
+    """
+    from syne_tune.optimizer import baselines as B
+
+    check_choice("scheduler", name, SCHEDULERS)
+    cs = dict(blackbox.configuration_space)
+    fids = list(blackbox.fidelity_values)
+    max_t = int(max_t or max(fids))
+    cs[TIME_ATTR] = max_t
+    metrics = list(metrics)
+    for m in metrics:
+        if m not in blackbox.objectives_names:
+            raise InvalidChoiceError("metric", m, blackbox.objectives_names)
+    grace = int(min(fids))
+    if name in ("asha", "hyperband"):
+        return B.ASHA(cs, metric=metrics[0], time_attr=TIME_ATTR, max_t=max_t, grace_period=grace,
+                      reduction_factor=2, brackets=3 if name == "hyperband" else 1, random_seed=seed)
+    if name == "bohb":
+        return B.BOHB(cs, metric=metrics[0], time_attr=TIME_ATTR, max_t=max_t, grace_period=grace,
+                      reduction_factor=2, random_seed=seed)
+    if name == "random":
+        return B.RandomSearch(cs, metrics=metrics[:1], random_seed=seed)
+    if name == "bo":
+        return B.TPE(cs, metric=metrics[0], random_seed=seed)
+    if name == "rea":
+        return B.REA(cs, metric=metrics[0], random_seed=seed)
+    if name == "moasha":
+        from syne_tune.optimizer.schedulers.multiobjective.moasha import MOASHA
+
+        return MOASHA(cs, metrics=metrics, time_attr=TIME_ATTR, max_t=max_t, grace_period=grace, reduction_factor=2,
+                      random_seed=seed)
+    from syne_tune.optimizer.schedulers.single_fidelity_scheduler import SingleFidelityScheduler
+
+    if name == "morandom":
+        # baselines.RandomSearch hands a single-objective searcher over (syne-tune 0.16); the
+        # factory's "random_search" picks the multi-objective one when metrics > 1
+        return SingleFidelityScheduler(cs, metrics=metrics, do_minimize=True, searcher="random_search",
+                                       random_seed=seed)
+    if name == "ehvi":
+        try:
+            return B.EHVI(cs, metrics=metrics, random_seed=seed)
+        except ImportError as exc:
+            from ..errors import MissingExtraError
+
+            raise MissingExtraError("botorch (for EHVI)", "syne-tune") from exc
+
+    if name == "morea":
+        from syne_tune.optimizer.schedulers.multiobjective.multi_objective_regularized_evolution import (
+            MultiObjectiveRegularizedEvolution)
+
+        searcher = MultiObjectiveRegularizedEvolution(cs, random_seed=seed)
+    else:
+        try:
+            from syne_tune.optimizer.schedulers.multiobjective.multi_surrogate_multi_objective_searcher import (
+                MultiObjectiveMultiSurrogateSearcher)
+        except ImportError as exc:
+            from ..errors import RobBenchError
+
+            raise RobBenchError(f"this Syne Tune ({syne_tune.__version__}) cannot import "
+                                f"MultiObjectiveMultiSurrogateSearcher ({exc}); use morea, moasha or morandom") from exc
+        searcher = MultiObjectiveMultiSurrogateSearcher(cs, random_seed=seed)
+    return SingleFidelityScheduler(cs, metrics=metrics, do_minimize=True, searcher=searcher, random_seed=seed)
+
+
+def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_wallclock_time: float | None = None,
+             max_num_trials: int | None = None, max_num_evaluations: int | None = None, seed: int = 0,
+             tuner_name: str | None = None) -> pd.DataFrame:
+    """Run ``scheduler`` in Syne Tune's simulator (``UserBlackboxBackend`` + ``SimulatorCallback``)
+    on ``blackbox``; returns the results dataframe (one row per reported result, with
+    ``st_tuner_time`` the simulated time). Stops at whichever limit comes first."""
+    from syne_tune import StoppingCriterion, Tuner
+    from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
+    from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
+
+    if max_wallclock_time is None and max_num_trials is None and max_num_evaluations is None:
+        raise ValueError("give at least one of max_wallclock_time, max_num_trials, max_num_evaluations")
+    backend = UserBlackboxBackend(blackbox=blackbox, elapsed_time_attr=METRIC_ELAPSED_TIME, seed=seed)
+    stop = StoppingCriterion(max_wallclock_time=max_wallclock_time, max_num_trials_started=max_num_trials,
+                             max_num_evaluations=max_num_evaluations)
+    tuner = Tuner(trial_backend=backend, scheduler=scheduler, stop_criterion=stop, n_workers=n_workers,
+                  sleep_time=0, callbacks=[SimulatorCallback()], results_update_interval=1e9,
+                  print_update_interval=1e9, save_tuner=False, tuner_name=tuner_name,
+                  metadata={"robbench": getattr(blackbox, "robbench_metadata", {})})
+    tuner.run()
+    return tuner.tuning_status.get_dataframe() if hasattr(tuner.tuning_status, "get_dataframe") else \
+        _results_of(tuner)
+
+
+def _results_of(tuner: Any) -> pd.DataFrame:
+    from syne_tune.experiments import load_experiment
+
+    return load_experiment(tuner.name).results

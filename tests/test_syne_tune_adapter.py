@@ -1,0 +1,124 @@
+import logging
+
+import numpy as np
+import pytest
+
+pytest.importorskip("syne_tune")
+pytest.importorskip("fastparquet")
+
+from robbench_plugin.adapters.syne_tune import (CONFIG_KEYS, METRIC_ELAPSED_TIME, METRIC_ROBUST_ERROR,  # noqa: E402
+                                                METRIC_VALID_ERROR, load_blackbox, make_scheduler, simulate)
+from robbench_plugin.objective import release_epoch_seconds  # noqa: E402
+from robbench_plugin.space import Arch  # noqa: E402
+
+from .helpers import curves_bench  # noqa: E402
+
+logging.getLogger("syne_tune").setLevel(logging.ERROR)
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return curves_bench()
+
+
+@pytest.fixture(scope="module")
+def bb(bench, tmp_path_factory):
+    import os
+
+    os.environ["SYNETUNE_FOLDER"] = str(tmp_path_factory.mktemp("st"))
+    return load_blackbox(bench)
+
+
+def _config(arch):
+    return dict(zip(CONFIG_KEYS, Arch.parse(arch).ops))
+
+
+def test_blackbox_follows_nasbench201_conventions(bb):
+    assert list(bb.configuration_space) == list(CONFIG_KEYS)
+    assert list(bb.fidelity_space) == ["hp_epoch"]
+    assert list(bb.fidelity_values) == [1, 2, 4, 8]
+    for name in (METRIC_VALID_ERROR, METRIC_ROBUST_ERROR, "metric_params", "metric_flops", "metric_runtime",
+                 METRIC_ELAPSED_TIME):
+        assert name in bb.objectives_names
+    assert len(bb.hyperparameters) == 15625
+    assert bb.robbench_metadata["time_source"] == "recorded"
+
+
+def test_blackbox_values_equal_the_table(bb, bench):
+    for index in (0, 1000, 1462, 1651, 15624):
+        for f in (1, 2, 4, 8):
+            res = bb.objective_function(_config(index), fidelity={"hp_epoch": f}, seed=0)
+            assert res[METRIC_VALID_ERROR] == pytest.approx(1 - bench.query(index, "clean", fidelity=f), abs=1e-6)
+            assert res[METRIC_ROBUST_ERROR] == pytest.approx(1 - bench.query(index, "robust", fidelity=f), abs=1e-6)
+            assert res[METRIC_ELAPSED_TIME] == pytest.approx(bench.train_time(index, f), rel=1e-5)
+            assert res["metric_params"] == pytest.approx(bench.query(index, "params"), rel=1e-6)
+
+
+def test_cache_roundtrip(bb, bench):
+    again = load_blackbox(bench)  # from the serialized cache
+    assert np.allclose(again.objectives_evaluations, bb.objectives_evaluations)
+    assert again.objectives_names == bb.objectives_names
+
+
+def test_asha_simulation_stops_early_and_reports_table_values(bb, bench):
+    df = simulate(bb, make_scheduler("asha", bb, seed=0), n_workers=4, max_num_trials=60)
+    import pandas as pd
+
+    df = df.assign(metric_robust_error=pd.to_numeric(df[METRIC_ROBUST_ERROR], errors="coerce"),
+                   metric_elapsed_time=pd.to_numeric(df[METRIC_ELAPSED_TIME], errors="coerce")).dropna(
+        subset=[METRIC_ROBUST_ERROR])  # one row per trial: its last reported result
+    assert len(df) >= 40
+    last = df.groupby("trial_id")["hp_epoch"].max()
+    assert (last < 8).mean() > 0.5  # most trials stopped before the last epoch
+    for row in df.sample(40, random_state=0).itertuples():
+        arch = Arch.from_ops([getattr(row, k) for k in CONFIG_KEYS])
+        assert row.metric_robust_error == pytest.approx(1 - bench.query(arch, "robust", fidelity=row.hp_epoch), abs=1e-6)
+        # simulated time advanced by exactly the tabulated epoch times of this trial
+        assert getattr(row, METRIC_ELAPSED_TIME) == pytest.approx(bench.train_time(arch, row.hp_epoch), rel=1e-4)
+    # the simulated clock at a trial's last report is at least the time that trial trained
+    assert (df["st_tuner_time"] >= df[METRIC_ELAPSED_TIME] - 1e-6).all()
+
+
+@pytest.mark.parametrize("name", ["moasha", "morea", "mosurrogate", "morandom"])
+def test_multi_objective_schedulers_run(bb, name):
+    if name == "mosurrogate":
+        try:
+            make_scheduler(name, bb, metrics=[METRIC_VALID_ERROR, METRIC_ROBUST_ERROR])
+        except RuntimeError as exc:  # RobBenchError: broken upstream import, said clearly
+            assert "MultiObjectiveMultiSurrogateSearcher" in str(exc)
+            pytest.skip(str(exc))
+    df = simulate(bb, make_scheduler(name, bb, metrics=[METRIC_VALID_ERROR, METRIC_ROBUST_ERROR], seed=0),
+                  n_workers=2, max_num_trials=12 if name == "mosurrogate" else 20)
+    assert df["trial_id"].nunique() >= 10
+    import pandas as pd
+
+    done = pd.to_numeric(df[METRIC_ROBUST_ERROR], errors="coerce").dropna()
+    assert len(done) >= 8 and done.between(0, 1).all()
+
+
+@pytest.mark.parametrize("name", ["hyperband", "bohb", "random", "bo", "rea"])
+def test_single_objective_schedulers_run(bb, name):
+    df = simulate(bb, make_scheduler(name, bb, seed=1), n_workers=2, max_num_trials=15)
+    assert df["trial_id"].nunique() >= 10
+
+
+def test_release_blackbox_uses_flops_time_model(synthetic_release):
+    bb = load_blackbox("nas-robbench-201", dataset="cifar10", data_dir=str(synthetic_release))
+    assert list(bb.fidelity_values) == [50]
+    assert bb.robbench_metadata["time_source"] == "flops-model"
+    from robbench_plugin import arch_costs
+
+    res = bb.objective_function(_config(1000), fidelity={"hp_epoch": 50}, seed=0)
+    assert res[METRIC_ELAPSED_TIME] == pytest.approx(50 * release_epoch_seconds("cifar10", arch_costs(1000)["flops"]),
+                                                     rel=1e-5)
+
+
+def test_bad_inputs(bb):
+    with pytest.raises(ValueError, match="scheduler"):
+        make_scheduler("hyperopt", bb)
+    with pytest.raises(ValueError, match="metric"):
+        make_scheduler("asha", bb, metrics=["metric_accuracy"])
+    with pytest.raises(ValueError, match="at least one"):
+        simulate(bb, make_scheduler("random", bb))
+    with pytest.raises(ValueError, match="mode"):
+        load_blackbox("digits", mode="live")
