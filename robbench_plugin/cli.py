@@ -22,7 +22,8 @@ def _parse_arch(text: str):
 def _bench(args: argparse.Namespace):
     from .objective import load_benchmark
 
-    return load_benchmark(args.benchmark, dataset=args.dataset, data_dir=args.data_dir)
+    name = getattr(args, "name", None) or args.benchmark
+    return load_benchmark(name, dataset=args.dataset, data_dir=args.data_dir)
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -176,6 +177,21 @@ def _cmd_surrogate_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    bench = _bench(args)
+    q = write_report(bench, args.out)
+    print(f"{bench.name}/{bench.dataset}: {q['classes']} classes")
+    print(f"  robust p5..p95 {q['robust_p5']:.3f}..{q['robust_p95']:.3f} (span {q['robust_p5_p95_span']:.3f})")
+    print(f"  Kendall tau(clean, robust) {q['tau_clean_robust']:.3f}")
+    print(f"  seed std / inter-class std {q['seed_noise_ratio']:.3f} over {q['seed_classes']} classes with >= 2 seeds")
+    print(f"  conv into output: top 5% {q['conv_into_output_top5']:.3f} vs all {q['conv_into_output_all']:.3f}")
+    print(f"  checks: {q['checks']}")
+    print(f"wrote {args.out}/report.md and plots")
+    return 0
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from .train.builder import BuildPlan, build, build_status
     from .train.recipe import Recipe
@@ -250,6 +266,12 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default=None, help="CSV of every (model, fraction, split, metric, scope) row")
     _add_bench_args(s)
     s.set_defaults(func=_cmd_surrogate_eval)
+
+    s = sub.add_parser("report", help="quality report of a benchmark table (markdown + plots)")
+    s.add_argument("name", nargs="?", default=None, help="benchmark name (same as --benchmark)")
+    s.add_argument("--out", default="robbench-report")
+    _add_bench_args(s)
+    s.set_defaults(func=_cmd_report)
 
     s = sub.add_parser("train", help="adversarially train one architecture (extra 'train')")
     s.add_argument("--arch", required=True, help="NB201 index or string")

@@ -1,0 +1,153 @@
+"""Quality report of a benchmark table (``robbench report``): is it a real robust benchmark?
+
+Writes ``report.md`` and PNG plots (matplotlib, extra ``report``) and returns the figures:
+
+- distributions of clean and robust accuracy (final epoch, seed mean);
+- clean vs robust scatter with the Pareto front; Kendall tau(clean, robust);
+- Kendall tau between each earlier epoch and the final epoch (is multi-fidelity informative?);
+- seed noise vs inter-architecture spread of robust accuracy (median per-class seed std over
+  classes with >= 2 seeds, vs the std across classes);
+- op frequency per edge among the top 5% robust classes vs all classes, against the paper's
+  finding that robust architectures favour convolutions on the edges into the output node.
+
+Thresholds for the shipped digits table (``THRESHOLDS``): robust accuracy spans >= 0.15
+between its 5th and 95th percentile; tau(clean, robust) <= 0.9; median seed std < 1/3 of the
+inter-class std of robust accuracy.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .fileutil import atomic_write_bytes
+from .space import EDGES, OPS, index_to_ops_array
+
+THRESHOLDS = {"robust_p5_p95_span_min": 0.15, "tau_clean_robust_max": 0.9, "seed_noise_ratio_max": 1 / 3}
+
+
+def _kendall(a, b) -> float:
+    from scipy.stats import kendalltau
+
+    return float(kendalltau(a, b)[0])
+
+
+def quality_figures(bench) -> dict[str, Any]:
+    """The report's numbers (no files)."""
+    clean, robust = bench.resolve_metric("clean"), bench.resolve_metric("robust")
+    df = bench.to_frame([clean, robust]).dropna()
+    c, r = df[clean].to_numpy(), df[robust].to_numpy()
+    out: dict[str, Any] = {"classes": len(df), "clean_metric": clean, "robust_metric": robust,
+                           "clean_range": [float(c.min()), float(c.max())],
+                           "robust_range": [float(r.min()), float(r.max())],
+                           "robust_p5": float(np.percentile(r, 5)), "robust_p95": float(np.percentile(r, 95)),
+                           "tau_clean_robust": _kendall(c, r)}
+    out["robust_p5_p95_span"] = out["robust_p95"] - out["robust_p5"]
+    final = bench.final_fidelity(robust)
+    early = {}
+    for f in bench.fidelities:
+        if f >= final:
+            continue
+        e = bench.query_many(df["uid"].to_numpy(), [clean, robust], fidelity=f)
+        if e[robust].notna().all():
+            early[int(f)] = {"clean": _kendall(e[clean], c), "robust": _kendall(e[robust], r)}
+    out["tau_epoch_vs_final"] = early
+    std = bench.query_many(df["uid"].to_numpy(), [robust], seed="std")[robust].to_numpy()
+    multi = ~np.isnan(std)
+    out["seed_classes"] = int(multi.sum())
+    out["median_seed_std"] = float(np.median(std[multi])) if multi.any() else float("nan")
+    out["inter_class_std"] = float(np.std(r, ddof=1))
+    out["seed_noise_ratio"] = out["median_seed_std"] / out["inter_class_std"]
+    ops = index_to_ops_array()[df["uid"].to_numpy()]
+    top = r >= np.percentile(r, 95)
+    freq_top = np.stack([(ops[top] == k).mean(0) for k in range(len(OPS))], axis=1)  # (edge, op)
+    freq_all = np.stack([(ops == k).mean(0) for k in range(len(OPS))], axis=1)
+    out["op_freq_top5"] = freq_top.tolist()
+    out["op_freq_all"] = freq_all.tolist()
+    into_out = [i for i, (to, _) in enumerate(EDGES) if to == 3]
+    conv = [OPS.index("nor_conv_1x1"), OPS.index("nor_conv_3x3")]
+    out["conv_into_output_top5"] = float(freq_top[into_out][:, conv].sum(1).mean())
+    out["conv_into_output_all"] = float(freq_all[into_out][:, conv].sum(1).mean())
+    out["checks"] = {
+        "robust_p5_p95_span": out["robust_p5_p95_span"] >= THRESHOLDS["robust_p5_p95_span_min"],
+        "tau_clean_robust": out["tau_clean_robust"] <= THRESHOLDS["tau_clean_robust_max"],
+        "seed_noise_ratio": bool(out["seed_noise_ratio"] < THRESHOLDS["seed_noise_ratio_max"]),
+    }
+    return out
+
+
+def write_report(bench, out_dir: str | Path) -> dict[str, Any]:
+    """Compute :func:`quality_figures`, write ``report.md`` and the plots into ``out_dir``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .pareto import pareto_mask
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    q = quality_figures(bench)
+    clean, robust = q["clean_metric"], q["robust_metric"]
+    df = bench.to_frame([clean, robust]).dropna()
+
+    def save(fig, name):
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
+    ax[0].hist(df[clean], bins=50, color="tab:blue")
+    ax[0].set_xlabel(f"clean ({clean})")
+    ax[1].hist(df[robust], bins=50, color="tab:red")
+    ax[1].set_xlabel(f"robust ({robust})")
+    for a in ax:
+        a.set_ylabel("classes")
+    save(fig, "distributions.png")
+
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    ax.scatter(df[clean], df[robust], s=3, c="0.6")
+    front = df[pareto_mask(df[[clean, robust]].to_numpy())].sort_values(clean)
+    ax.plot(front[clean], front[robust], "r.-", label=f"Pareto front ({len(front)})")
+    ax.set_xlabel(clean)
+    ax.set_ylabel(robust)
+    ax.set_title(f"Kendall tau(clean, robust) = {q['tau_clean_robust']:.3f}", fontsize=9)
+    ax.legend(fontsize=8)
+    save(fig, "clean_vs_robust.png")
+
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    labels = [f"{to}<-{src}" for to, src in EDGES]
+    x = np.arange(len(EDGES))
+    width = 0.16
+    top, allf = np.array(q["op_freq_top5"]), np.array(q["op_freq_all"])
+    for k, op in enumerate(OPS):
+        ax.bar(x + (k - 2) * width, top[:, k] - allf[:, k], width, label=op)
+    ax.axhline(0, c="k", lw=0.5)
+    ax.set_xticks(x, labels)
+    ax.set_ylabel("op frequency: top 5% robust - all")
+    ax.legend(fontsize=7, ncol=5)
+    save(fig, "op_frequency_top5.png")
+
+    lines = [f"# Quality report: {bench.name} / {bench.dataset}", "",
+             f"{q['classes']} classes; clean = `{clean}`, robust = `{robust}` (final epoch, seed mean).", "",
+             "| check | value | threshold | pass |", "|---|---|---|---|",
+             f"| robust p95 - p5 | {q['robust_p5_p95_span']:.3f} ({q['robust_p5']:.3f}..{q['robust_p95']:.3f}) | "
+             f">= {THRESHOLDS['robust_p5_p95_span_min']} | {q['checks']['robust_p5_p95_span']} |",
+             f"| Kendall tau(clean, robust) | {q['tau_clean_robust']:.3f} | <= {THRESHOLDS['tau_clean_robust_max']} | "
+             f"{q['checks']['tau_clean_robust']} |",
+             f"| median seed std / inter-class std (robust) | {q['median_seed_std']:.4f} / {q['inter_class_std']:.4f}"
+             f" = {q['seed_noise_ratio']:.3f} ({q['seed_classes']} classes with >= 2 seeds) | < 1/3 | "
+             f"{q['checks']['seed_noise_ratio']} |", "",
+             f"Ranges: clean {q['clean_range'][0]:.3f}..{q['clean_range'][1]:.3f}, robust "
+             f"{q['robust_range'][0]:.3f}..{q['robust_range'][1]:.3f}.", "",
+             "## Early epochs vs final epoch (Kendall tau over classes)", "", "| epoch | clean | robust |",
+             "|---|---|---|"]
+    lines += [f"| {e} | {v['clean']:.3f} | {v['robust']:.3f} |" for e, v in q["tau_epoch_vs_final"].items()]
+    lines += ["", "## Op frequencies among the top 5% robust classes", "",
+              f"Convolutions on the three edges into the output node: {q['conv_into_output_top5']:.3f} of the top-5% "
+              f"classes' edges vs {q['conv_into_output_all']:.3f} over all classes (the paper finds robust "
+              f"architectures favour convolutions there).", "", "![clean vs robust](clean_vs_robust.png)", "",
+              "![distributions](distributions.png)", "", "![op frequency](op_frequency_top5.png)", ""]
+    atomic_write_bytes(out / "report.md", "\n".join(lines).encode())
+    return q
