@@ -192,6 +192,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .compare import CompareSpec, compare
+
+    cspec = CompareSpec(args.benchmark, args.dataset, args.data_dir, args.mode, tuple(args.objectives.split(",")),
+                        args.budget)
+    summary = compare(args.searchers.split(","), args.seeds, cspec, args.out, workers=args.workers)
+    with pd.option_context("display.width", 200, "display.float_format", "{:.4f}".format):
+        print(summary.to_string(index=False))
+    print(f"wrote {args.out}/evaluations.csv, summary.md, summary.csv, curves.png, fronts.png")
+    return 0
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from .train.builder import BuildPlan, build, build_status
     from .train.recipe import Recipe
@@ -272,6 +286,17 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="robbench-report")
     _add_bench_args(s)
     s.set_defaults(func=_cmd_report)
+
+    s = sub.add_parser("compare", help="compare searchers of Optuna, Syne Tune (and NASLib) at equal budget")
+    s.add_argument("--searchers", default="random,optuna:tpe,optuna:nsga2,syne-tune:moasha,syne-tune:morea")
+    s.add_argument("--objectives", default="clean,robust")
+    s.add_argument("--budget", type=int, default=200, help="full evaluations per run")
+    s.add_argument("--seeds", type=int, default=5)
+    s.add_argument("--workers", type=int, default=2, help="parallel processes")
+    s.add_argument("--mode", default="tabular", choices=["tabular", "surrogate"])
+    s.add_argument("--out", default="robbench-compare")
+    _add_bench_args(s)
+    s.set_defaults(func=_cmd_compare)
 
     s = sub.add_parser("train", help="adversarially train one architecture (extra 'train')")
     s.add_argument("--arch", required=True, help="NB201 index or string")

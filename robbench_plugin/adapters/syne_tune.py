@@ -196,8 +196,8 @@ def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_
              max_num_trials: int | None = None, max_num_evaluations: int | None = None, seed: int = 0,
              tuner_name: str | None = None) -> pd.DataFrame:
     """Run ``scheduler`` in Syne Tune's simulator (``UserBlackboxBackend`` + ``SimulatorCallback``)
-    on ``blackbox``; returns the results dataframe (one row per reported result, with
-    ``st_tuner_time`` the simulated time). Stops at whichever limit comes first."""
+    on ``blackbox``; returns every reported result (one row per trial and fidelity, with
+    ``st_tuner_time`` the simulator's clock). Stops at whichever limit comes first."""
     from syne_tune import StoppingCriterion, Tuner
     from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
     from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
@@ -207,16 +207,12 @@ def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_
     backend = UserBlackboxBackend(blackbox=blackbox, elapsed_time_attr=METRIC_ELAPSED_TIME, seed=seed)
     stop = StoppingCriterion(max_wallclock_time=max_wallclock_time, max_num_trials_started=max_num_trials,
                              max_num_evaluations=max_num_evaluations)
+    callback = SimulatorCallback()
     tuner = Tuner(trial_backend=backend, scheduler=scheduler, stop_criterion=stop, n_workers=n_workers,
-                  sleep_time=0, callbacks=[SimulatorCallback()], results_update_interval=1e9,
+                  sleep_time=0, callbacks=[callback], results_update_interval=1e9,
                   print_update_interval=1e9, save_tuner=False, tuner_name=tuner_name,
                   metadata={"robbench": getattr(blackbox, "robbench_metadata", {})})
     tuner.run()
-    return tuner.tuning_status.get_dataframe() if hasattr(tuner.tuning_status, "get_dataframe") else \
-        _results_of(tuner)
-
-
-def _results_of(tuner: Any) -> pd.DataFrame:
-    from syne_tune.experiments import load_experiment
-
-    return load_experiment(tuner.name).results
+    results = callback.dataframe()
+    configs = tuner.tuning_status.get_dataframe()[["trial_id", *CONFIG_KEYS]].drop_duplicates("trial_id")
+    return results.drop(columns=[c for c in CONFIG_KEYS if c in results.columns]).merge(configs, on="trial_id")

@@ -1,0 +1,278 @@
+"""``robbench compare``: the same objective and budget for searchers of several frameworks.
+
+Searchers are named ``framework:name`` (see :data:`SEARCHERS`); a framework that is not
+installed is skipped with a line saying so. Every (searcher, seed) run is written to
+``<out>/runs/<searcher>__<seed>.csv`` atomically and skipped when re-running (resumable); runs
+go to parallel processes.
+
+Budget: ``budget`` full evaluations. Full-fidelity searchers get ``budget`` evaluations; a
+multi-fidelity searcher gets the simulated time that ``budget`` evaluations of the average class
+take (so it may look at many more classes, each for fewer epochs). Each run's rows carry
+``evals`` (full-evaluation equivalents: epochs trained so far / final epoch) and ``sim_time``
+(cumulative tabulated training seconds, one worker) so runs are compared on both axes.
+
+Hypervolume uses only full-fidelity results, in max-space with the reference point of
+:meth:`ProblemSpec.reference_point` (0 for accuracies, -1.1 x max for costs), reported as a
+fraction of the true front's hypervolume; regret = 1 - that fraction.
+"""
+from __future__ import annotations
+
+import importlib.util
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import InvalidChoiceError
+from .fileutil import atomic_write_bytes
+from .objective import load_benchmark
+from .problem import ProblemSpec
+
+SEARCHERS = {
+    "random": ("core", None),
+    "optuna:tpe": ("optuna", "tpe"), "optuna:nsga2": ("optuna", "nsga2"), "optuna:nsga3": ("optuna", "nsga3"),
+    "optuna:gp": ("optuna", "gp"), "optuna:random": ("optuna", "random"),
+    "syne-tune:moasha": ("syne_tune", "moasha"), "syne-tune:morea": ("syne_tune", "morea"),
+    "syne-tune:morandom": ("syne_tune", "morandom"), "syne-tune:ehvi": ("syne_tune", "ehvi"),
+    "naslib:re": ("naslib", "re"), "naslib:ls": ("naslib", "ls"), "naslib:rs": ("naslib", "rs"),
+    "naslib:bananas": ("naslib", "bananas"), "naslib:npenas": ("naslib", "npenas"),
+}
+FRAMEWORK_PACKAGE = {"core": None, "optuna": "optuna", "syne_tune": "syne_tune", "naslib": "naslib"}
+ST_METRIC = {"clean": "metric_valid_error", "robust": "metric_robust_error", "params": "metric_params",
+             "flops": "metric_flops"}
+
+
+@dataclass(frozen=True)
+class CompareSpec:
+    benchmark: str = "digits"
+    dataset: str | None = None
+    data_dir: str | None = None
+    mode: str = "tabular"
+    objectives: tuple[str, ...] = ("clean", "robust")
+    budget: int = 200
+
+    def load(self):
+        return load_benchmark(self.benchmark, dataset=self.dataset, data_dir=self.data_dir, mode=self.mode)
+
+
+def available(searcher: str) -> tuple[bool, str]:
+    """(usable, reason) for a searcher name."""
+    if searcher not in SEARCHERS:
+        raise InvalidChoiceError("searcher", searcher, list(SEARCHERS))
+    framework, _ = SEARCHERS[searcher]
+    pkg = FRAMEWORK_PACKAGE[framework]
+    if pkg is not None and importlib.util.find_spec(pkg) is None:
+        extra = {"optuna": "optuna", "syne_tune": "syne-tune"}.get(framework)
+        how = f"pip install 'robbench-plugin[{extra}]'" if extra else "see docs/naslib.md (not on PyPI)"
+        return False, f"{framework} is not installed ({how})"
+    if framework == "naslib":
+        return False, "NASLib searchers are not wired into compare yet (NASLib adapter pending)"
+    return True, ""
+
+
+def _rows_full(spec: ProblemSpec, bench, indices: Sequence[int], searcher: str, seed: int) -> pd.DataFrame:
+    """Rows for full-fidelity evaluations, in order."""
+    idx = np.asarray(indices, dtype=np.int64)
+    df = bench.query_many(idx, spec.metrics, seed=spec.seed)
+    times = np.array([bench.train_time(int(i)) for i in idx])
+    return pd.DataFrame({"searcher": searcher, "seed": seed, "evals": np.arange(1, len(idx) + 1, dtype=float),
+                         "sim_time": np.cumsum(times), "index": idx, "uid": df["uid"].to_numpy(),
+                         "fidelity": bench.final_fidelity(spec.metrics[0]) or 0, "full": True,
+                         **{m: df[m].to_numpy() for m in spec.metrics}})
+
+
+def run_one(searcher: str, seed: int, cspec: CompareSpec) -> pd.DataFrame:
+    """One run of ``searcher`` with ``seed``; returns its evaluation rows."""
+    bench = cspec.load()
+    spec = ProblemSpec(bench, list(cspec.objectives))
+    framework, name = SEARCHERS[searcher]
+    if framework == "core":
+        from .space import Arch
+
+        picks = [a.index for a in Arch.sample(cspec.budget, rng=seed)]
+        return _rows_full(spec, bench, picks, searcher, seed)
+    if framework == "optuna":
+        import optuna
+
+        from .adapters.optuna import RobustNASProblem, make_sampler
+
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        problem = RobustNASProblem(bench, objectives=list(cspec.objectives), report_curve=False)
+        study = optuna.create_study(directions=problem.directions, sampler=make_sampler(name, seed=seed))
+        study.optimize(problem, n_trials=cspec.budget)
+        picks = [t.user_attrs["index"] for t in study.trials if t.state.name == "COMPLETE"]
+        return _rows_full(spec, bench, picks, searcher, seed)
+    if framework == "syne_tune":
+        import logging
+
+        from .adapters.syne_tune import load_blackbox, make_scheduler, simulate
+
+        logging.getLogger("syne_tune").setLevel(logging.ERROR)
+        missing = [o for o in cspec.objectives if o not in ST_METRIC]
+        if missing:
+            raise InvalidChoiceError("objective for Syne Tune searchers", missing[0], list(ST_METRIC))
+        bb = load_blackbox(bench)
+        mean_full = float(np.mean([bench.train_time(int(u)) for u in bench.uids]))
+        metrics = [ST_METRIC[o] for o in cspec.objectives]
+        df = simulate(bb, make_scheduler(name, bb, metrics=metrics, seed=seed), n_workers=1,
+                      max_wallclock_time=cspec.budget * mean_full, seed=0)
+        df = df.dropna(subset=[metrics[0]]).sort_values("st_tuner_time", kind="stable")
+        from .problem import arch_from_params
+        from .adapters.syne_tune import CONFIG_KEYS
+
+        idx = np.array([arch_from_params(dict(zip(CONFIG_KEYS, r)), names=CONFIG_KEYS).index
+                        for r in df[list(CONFIG_KEYS)].itertuples(index=False)])
+        epochs = df["hp_epoch"].astype(int).to_numpy()
+        fids = list(bb.fidelity_values)
+        prev_epoch = np.array([fids[fids.index(e) - 1] if fids.index(e) > 0 else 0 for e in epochs])
+        final = max(fids)
+        q = pd.concat([bench.query_many(idx[epochs == f], spec.metrics, seed=spec.seed, fidelity=int(f))
+                       .set_index(np.flatnonzero(epochs == f)) for f in np.unique(epochs)]).sort_index()
+        out = pd.DataFrame({"searcher": searcher, "seed": seed,
+                            "evals": np.cumsum(epochs - prev_epoch) / final,
+                            "sim_time": np.cumsum(df["metric_runtime"].astype(float).to_numpy()),
+                            "index": idx, "uid": q["uid"].to_numpy(), "fidelity": epochs, "full": epochs == final,
+                            **{m: q[m].to_numpy() for m in spec.metrics}})
+        return out[out["evals"] <= cspec.budget + 1e-9].reset_index(drop=True)
+    raise InvalidChoiceError("searcher (available)", searcher, [s for s in SEARCHERS if available(s)[0]])
+
+
+def _run_to_file(args: tuple[str, int, CompareSpec, str]) -> str:
+    searcher, seed, cspec, path = args
+    df = run_one(searcher, seed, cspec)
+    atomic_write_bytes(path, df.to_csv(index=False).encode())
+    return path
+
+
+def hv_curve(spec: ProblemSpec, run: pd.DataFrame, axis: str, grid: np.ndarray) -> np.ndarray:
+    """Hypervolume fraction of the true front reached by full-fidelity results up to each grid
+    value of ``axis`` (``evals`` or ``sim_time``)."""
+    true_hv = spec.true_hypervolume()
+    full = run[run["full"]].sort_values(axis)
+    vals = full[spec.metrics].to_numpy()
+    ax = full[axis].to_numpy()
+    return np.array([spec.hypervolume(vals[ax <= g]) / true_hv if (ax <= g).any() else 0.0 for g in grid])
+
+
+def compare(searchers: Sequence[str], seeds: int, cspec: CompareSpec, out: str | Path, workers: int = 2,
+            log=print) -> pd.DataFrame:
+    """Run (or resume) every searcher x seed; write CSV, plots and summary; return the summary."""
+    out = Path(out)
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    jobs, usable = [], []
+    for s in searchers:
+        ok, why = available(s)
+        if not ok:
+            log(f"skipping {s}: {why}")
+            continue
+        usable.append(s)
+        for seed in range(seeds):
+            path = out / "runs" / f"{s.replace(':', '_')}__{seed}.csv"
+            if path.is_file():
+                continue
+            jobs.append((s, seed, cspec, str(path)))
+    log(f"{len(jobs)} runs to do ({len(usable) * seeds - len(jobs)} already done)")
+    if jobs:
+        if workers > 1:
+            import multiprocessing as mp
+
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as ex:
+                for p in ex.map(_run_to_file, jobs):
+                    log(f"done {Path(p).name}")
+        else:
+            for j in jobs:
+                log(f"done {Path(_run_to_file(j)).name}")
+    runs = pd.concat([pd.read_csv(out / "runs" / f"{s.replace(':', '_')}__{seed}.csv")
+                      for s in usable for seed in range(seeds)], ignore_index=True)
+    atomic_write_bytes(out / "evaluations.csv", runs.to_csv(index=False).encode())
+    return summarize(runs, cspec, out, usable, seeds)
+
+
+def summarize(runs: pd.DataFrame, cspec: CompareSpec, out: Path, searchers: Sequence[str], seeds: int
+              ) -> pd.DataFrame:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bench = cspec.load()
+    spec = ProblemSpec(bench, list(cspec.objectives))
+    grid_e = np.linspace(1, cspec.budget, 50)
+    t_max = float(runs["sim_time"].max())
+    grid_t = np.linspace(0, t_max, 50)
+    rows = []
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    robust = bench.resolve_metric("robust") if "robust" in cspec.objectives or bench.resolve_metric("robust") in \
+        spec.metrics else None
+    true_best = float(spec.table_frame()[robust].max()) if robust in spec.metrics else None
+    for s in searchers:
+        curves_e, curves_t, best = [], [], []
+        for seed in range(seeds):
+            r = runs[(runs.searcher == s) & (runs.seed == seed)]
+            curves_e.append(hv_curve(spec, r, "evals", grid_e))
+            curves_t.append(hv_curve(spec, r, "sim_time", grid_t))
+            if robust is not None:
+                full = r[r.full].sort_values("evals")
+                b = [full[full.evals <= g][robust].max() if (full.evals <= g).any() else np.nan for g in grid_e]
+                best.append(b)
+        ce, ct = np.array(curves_e), np.array(curves_t)
+        for ax, grid, c in ((axes[0], grid_e, ce), (axes[1], grid_t, ct)):
+            ax.plot(grid, c.mean(0), label=s)
+            ax.fill_between(grid, c.mean(0) - c.std(0), c.mean(0) + c.std(0), alpha=0.15)
+        if best:
+            bb = np.array(best, dtype=float)
+            axes[2].plot(grid_e, np.nanmean(bb, 0), label=s)
+        at = lambda frac: ce[:, int(np.argmin(np.abs(grid_e - frac * cspec.budget)))]  # noqa: E731
+        rows.append({"searcher": s, "seeds": seeds, "final_hv": ce[:, -1].mean(), "final_hv_std": ce[:, -1].std(),
+                     "hv_at_25%": at(0.25).mean(), "hv_at_50%": at(0.5).mean(), "regret": 1 - ce[:, -1].mean(),
+                     "distinct_classes": runs[runs.searcher == s].groupby("seed")["uid"].nunique().mean(),
+                     "sim_time_h": runs[runs.searcher == s].groupby("seed")["sim_time"].max().mean() / 3600})
+    axes[0].set_xlabel("full-evaluation equivalents")
+    axes[1].set_xlabel("simulated training time (s)")
+    for ax in axes[:2]:
+        ax.set_ylabel("hypervolume / true front's")
+    axes[2].set_xlabel("full-evaluation equivalents")
+    axes[2].set_ylabel(f"best {robust} so far" if robust else "")
+    if true_best is not None:
+        axes[2].axhline(true_best, c="k", ls="--", lw=0.8, label="table best")
+    axes[0].legend(fontsize=7)
+    axes[2].legend(fontsize=7)
+    fig.suptitle(f"{bench.name}/{bench.dataset}: {', '.join(spec.metrics)}; budget {cspec.budget}, {seeds} seeds",
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out / "curves.png", dpi=110)
+    plt.close(fig)
+    if len(spec.metrics) >= 2:
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        true = spec.true_front().sort_values(spec.metrics[0])
+        ax.plot(true[spec.metrics[0]], true[spec.metrics[1]], "k.-", label="true front")
+        from .pareto import pareto_mask
+
+        for s in searchers:
+            r = runs[(runs.searcher == s) & (runs.seed == 0) & runs.full]
+            pts = r[spec.metrics].to_numpy()
+            f = pts[pareto_mask(pts * spec.signs())] if len(pts) else pts
+            ax.scatter(f[:, 0], f[:, 1], s=14, label=s)
+        ax.set_xlabel(spec.metrics[0])
+        ax.set_ylabel(spec.metrics[1])
+        ax.legend(fontsize=7)
+        ax.set_title("final fronts (seed 0) vs the table's true front", fontsize=9)
+        fig.tight_layout()
+        fig.savefig(out / "fronts.png", dpi=110)
+        plt.close(fig)
+    summary = pd.DataFrame(rows).sort_values("final_hv", ascending=False)
+    md = [f"# Comparison on {bench.name}/{bench.dataset}", "",
+          f"Objectives {spec.metrics} ({spec.directions}); budget {cspec.budget} full evaluations; {seeds} seeds; "
+          f"hypervolume as a fraction of the true front's (reference point {spec.reference_point().tolist()} "
+          f"in max-space).", "",
+          "| searcher | final HV (mean +- std) | HV at 25% | HV at 50% | regret | classes seen | sim. time (h) |",
+          "|---|---|---|---|---|---|---|"]
+    md += [f"| {r.searcher} | {r.final_hv:.4f} +- {r.final_hv_std:.4f} | {r['hv_at_25%']:.4f} | {r['hv_at_50%']:.4f} "
+           f"| {r.regret:.4f} | {r.distinct_classes:.0f} | {r.sim_time_h:.2f} |" for _, r in summary.iterrows()]
+    md += ["", "![curves](curves.png)", "", "![fronts](fronts.png)", ""]
+    atomic_write_bytes(out / "summary.md", "\n".join(md).encode())
+    atomic_write_bytes(out / "summary.csv", summary.to_csv(index=False).encode())
+    return summary
