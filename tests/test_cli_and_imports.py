@@ -44,3 +44,12 @@ def test_cli_errors_are_clear(synthetic_release, capsys):
     assert "out of range" in capsys.readouterr().err
     assert main(["top", "--by", "accuracy", *args]) == 2
     assert "unknown metric 'accuracy'" in capsys.readouterr().err
+
+
+def test_naslib_adapter_without_naslib_says_how_to_get_it():
+    import importlib.util
+
+    if importlib.util.find_spec("naslib") is not None:
+        pytest.skip("NASLib importable here")
+    with pytest.raises(ImportError, match="NASLib is not on PyPI"):
+        import robbench_plugin.adapters.naslib  # noqa: F401

@@ -1,0 +1,192 @@
+"""NASLib adapter: NASLib's own optimizers and predictors on the robust benchmark.
+
+    from robbench_plugin.adapters.naslib import RobustNasBench201SearchSpace, get_dataset_api
+    dataset_api = get_dataset_api(benchmark="digits", objective="robust")
+    optimizer.adapt_search_space(RobustNasBench201SearchSpace(), dataset_api=dataset_api)  # then NASLib's Trainer
+
+NASLib is not on PyPI: put its source on ``PYTHONPATH`` (see docs/naslib.md for the set-up
+that was tested). Importing this module applies the compatibility aliases NASLib needs on
+Python >= 3.10 (``collections.Iterable`` & co. from ``collections.abc``) and then imports NASLib;
+without NASLib it raises an error that says how to get it.
+
+Query mapping (``RobustNasBench201SearchSpace.query``), following NASLib's NAS-Bench-201
+convention of accuracies in percent:
+
+- ``VAL_ACCURACY``, ``TEST_ACCURACY``: the chosen objective x 100 (``robust``, ``clean``, any
+  accuracy metric of the table, or ``scalarized:W`` = W x clean + (1 - W) x robust);
+- ``TRAIN_ACCURACY``: the table's ``train_acc`` x 100 when recorded, else the objective;
+- ``TRAIN_LOSS``: ``train_loss`` when recorded; ``TRAIN_TIME``: simulated training seconds;
+- ``PARAMETERS`` / ``FLOPS``: the analytic costs (millions); ``EPOCH``: the final epoch;
+- ``full_lc=True``: the learning curve over the table's recorded epochs (``epoch`` truncates it).
+The ``dataset`` argument NASLib passes is not used: the benchmark in ``dataset_api`` decides.
+Architectures go through NB201 strings, never through NASLib's op indices (its op order
+differs from NAS-Bench-201's).
+"""
+from __future__ import annotations
+
+import collections
+import collections.abc
+from typing import Any
+
+for _name in ("Iterable", "Mapping", "MutableMapping", "Sequence", "Callable", "MutableSet", "Set"):
+    if not hasattr(collections, _name):
+        setattr(collections, _name, getattr(collections.abc, _name))
+
+try:
+    from naslib.search_spaces import NasBench201SearchSpace
+    from naslib.search_spaces.core.query_metrics import Metric
+    from naslib.search_spaces.nasbench201.conversions import convert_naslib_to_str, convert_op_indices_to_str
+except ImportError as exc:
+    raise ImportError(
+        "NASLib is required for robbench_plugin.adapters.naslib but is not importable. NASLib is not on PyPI: "
+        "get its source (github.com/automl/NASLib), put it on PYTHONPATH (its setup.py does not install on "
+        "Python 3.11), and install its requirements; docs/naslib.md lists the set-up that was tested "
+        f"(original error: {exc})") from exc
+
+from ..errors import InvalidChoiceError, RobBenchError
+from ..objective import load_benchmark
+
+OBJECTIVE_ALIASES = ("robust", "clean")
+
+
+def _objective_value(bench, arch_str: str, objective: str, fidelity: int | None = None) -> float:
+    if objective.startswith("scalarized:"):
+        w = float(objective.split(":", 1)[1])
+        if not 0.0 <= w <= 1.0:
+            raise ValueError(f"scalarization weight must be in [0, 1], got {w}")
+        v = bench.query(arch_str, ["clean", "robust"], fidelity=fidelity)
+        return w * v[bench.resolve_metric("clean")] + (1 - w) * v[bench.resolve_metric("robust")]
+    return float(bench.query(arch_str, objective, fidelity=fidelity))
+
+
+def get_dataset_api(benchmark: Any = "digits", objective: str = "robust", dataset: str | None = None,
+                    **load_kw: Any) -> dict:
+    """NASLib-style ``dataset_api`` for our benchmarks (name or benchmark object)."""
+    bench = benchmark if not isinstance(benchmark, str) else load_benchmark(benchmark, dataset=dataset, **load_kw)
+    if not objective.startswith("scalarized:"):
+        bench.resolve_metric(objective)  # validates, listing the choices
+    elif bench.resolve_metric("robust") is None:  # pragma: no cover
+        raise RobBenchError("scalarization needs clean and robust metrics")
+    return {"robbench": bench, "objective": objective, "nb201_data": None}
+
+
+class RobustNasBench201SearchSpace(NasBench201SearchSpace):
+    """NASLib's NAS-Bench-201 search space answering queries from the robust benchmark."""
+
+    def get_type(self) -> str:
+        return "nasbench201"  # so NASLib's encodings and predictors treat it as NAS-Bench-201
+
+    def get_nbhd(self, dataset_api: dict = None) -> list:
+        """NASLib's neighbourhood, with every neighbour of this class (NASLib builds base-class ones)."""
+        nbrs = super().get_nbhd(dataset_api=dataset_api)
+        for nbr in nbrs:
+            arch = RobustNasBench201SearchSpace()
+            arch.set_op_indices(list(nbr.arch.get_op_indices()))
+            nbr.arch = arch
+        return nbrs
+
+    def arch_string(self) -> str:
+        return convert_naslib_to_str(self) if self.instantiate_model else convert_op_indices_to_str(self.get_hash())
+
+    def query(self, metric: "Metric", dataset: str = None, path: str = None, epoch: int = -1,
+              full_lc: bool = False, dataset_api: dict = None) -> Any:
+        if dataset_api is None or "robbench" not in dataset_api:
+            raise RobBenchError("pass dataset_api=robbench_plugin.adapters.naslib.get_dataset_api(...)")
+        bench, objective = dataset_api["robbench"], dataset_api["objective"]
+        arch = self.arch_string()
+        if metric in (Metric.VAL_ACCURACY, Metric.TEST_ACCURACY):
+            if full_lc:
+                curve = self._curve(bench, arch, objective)
+                return curve if epoch == -1 else curve[:epoch]
+            fid = None if epoch == -1 else self._epoch_at(bench, epoch)
+            return 100.0 * _objective_value(bench, arch, objective, fid)
+        if metric == Metric.TRAIN_ACCURACY:
+            name = "train_acc" if "train_acc" in bench.metrics else objective
+            if full_lc:
+                return self._curve(bench, arch, name)
+            return 100.0 * (_objective_value(bench, arch, name) if name == objective else bench.query(arch, name))
+        if metric == Metric.TRAIN_LOSS:
+            if "train_loss" not in bench.metrics:
+                raise RobBenchError(f"{bench.name} records no train_loss")
+            return bench.query(arch, "train_loss")
+        if metric == Metric.TRAIN_TIME:
+            return bench.train_time(arch)
+        if metric == Metric.PARAMETERS:
+            return bench.query(arch, "params")
+        if metric == Metric.FLOPS:
+            return bench.query(arch, "flops")
+        if metric == Metric.EPOCH:
+            return bench.fidelities[-1]
+        if metric == Metric.RAW:
+            return bench.query(arch, None)
+        raise InvalidChoiceError("NASLib metric for the robust benchmark", getattr(metric, "name", metric),
+                                 ["VAL_ACCURACY", "TEST_ACCURACY", "TRAIN_ACCURACY", "TRAIN_LOSS", "TRAIN_TIME",
+                                  "PARAMETERS", "FLOPS", "EPOCH", "RAW"])
+
+    @staticmethod
+    def _epoch_at(bench, epoch: int) -> int:
+        fids = bench.fidelities
+        if not 0 <= epoch < len(fids):
+            raise InvalidChoiceError("epoch position", epoch, list(range(len(fids))))
+        return fids[epoch]
+
+    @staticmethod
+    def _curve(bench, arch: str, objective: str) -> list[float]:
+        if objective.startswith("scalarized:"):
+            c = bench.curve(arch, "clean")
+            r = bench.curve(arch, "robust")
+            w = float(objective.split(":", 1)[1])
+            return [100.0 * (w * c[e] + (1 - w) * r[e]) for e in sorted(r) if e in c]
+        return [100.0 * v for _, v in sorted(bench.curve(arch, objective).items())]
+
+
+# --- running NASLib's discrete optimizers ---------------------------------------------------
+OPTIMIZERS = ("rs", "re", "ls", "bananas", "npenas")
+
+
+def make_config(optimizer: str, epochs: int = 100, seed: int = 0, save_dir: str | None = None,
+                config_file: str | None = None, **search: Any):
+    """NASLib's default config for ``optimizer`` (optionally merged with a YAML file such as
+    ``adapters/naslib/*.yaml``), with ``search.epochs`` = number of architectures queried."""
+    import os
+    import tempfile
+
+    from naslib.utils import load_default_config
+
+    if optimizer not in OPTIMIZERS:
+        raise InvalidChoiceError("NASLib optimizer", optimizer, OPTIMIZERS)
+    config = load_default_config()
+    if config_file is not None:
+        config.merge_from_file(config_file)
+    config.optimizer = optimizer
+    config.search.epochs = epochs
+    config.search.seed = seed
+    config.seed = seed
+    config.search.checkpoint_freq = max(epochs + 1, 1000)
+    config.search.predictor_type = search.pop("predictor_type", config.search.get("predictor_type", "mlp"))
+    for key, value in search.items():
+        setattr(config.search, key, value)
+    config.save = save_dir or tempfile.mkdtemp(prefix="naslib-")
+    os.makedirs(os.path.join(config.save, "search"), exist_ok=True)  # NASLib's Trainer writes checkpoints here
+    return config
+
+
+def run_optimizer(optimizer: str, dataset_api: dict, config=None, **config_kw: Any):
+    """Run one NASLib discrete optimizer through NASLib's unchanged Trainer; returns
+    ``(optimizer, trainer)`` (``optimizer.get_final_architecture()`` is the incumbent)."""
+    import random
+
+    import numpy as np
+    from naslib import optimizers as O
+    from naslib.defaults.trainer import Trainer
+
+    config = config or make_config(optimizer, **config_kw)
+    classes = {"rs": O.RandomSearch, "re": O.RegularizedEvolution, "ls": O.LocalSearch, "bananas": O.Bananas,
+               "npenas": O.Npenas}
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    opt = classes[config.optimizer](config)
+    opt.adapt_search_space(RobustNasBench201SearchSpace(), dataset_api=dataset_api)
+    trainer = Trainer(opt, config, lightweight_output=True)
+    trainer.search(resume_from="", summary_writer=None, report_incumbent=False)
+    return opt, trainer
