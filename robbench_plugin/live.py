@@ -19,7 +19,7 @@ from .build_table import aliases_for_recipe
 from .costs import DATASET_SPECS, arch_costs
 from .errors import InvalidChoiceError, RobBenchError
 from .fileutil import append_jsonl, read_jsonl
-from .objective import COST_METRICS, metric_direction
+from .objective import COST_METRICS, metric_direction, resolve_metric_name
 from .paths import results_dir
 from .space import Arch, ArchLike
 from .table import Table, TableMeta, records_to_frame
@@ -94,12 +94,8 @@ class LiveBenchmark:
         return [str(self.train_seed), "mean"]
 
     def resolve_metric(self, metric: str) -> str:
-        if isinstance(metric, str):
-            if metric in self.metrics:
-                return metric
-            if metric in self.aliases:
-                return self.aliases[metric]
-        raise InvalidChoiceError("metric", metric, list(self.aliases) + self.metrics)
+        metrics = self.metrics
+        return resolve_metric_name(metric, metrics, self.aliases, metrics)
 
     def direction(self, metric: str) -> str:
         return metric_direction(self.resolve_metric(metric))

@@ -41,6 +41,17 @@ def metric_direction(metric: str) -> str:
     return "maximize" if metric.endswith("_acc") else "minimize"
 
 
+def resolve_metric_name(metric: object, known, aliases: dict[str, str], choices: list[str]) -> str:
+    """``metric`` if it is a known name, its target if it is an alias; else an error listing
+    the aliases and ``choices``."""
+    if isinstance(metric, str):
+        if metric in known:
+            return metric
+        if metric in aliases:
+            return aliases[metric]
+    raise InvalidChoiceError("metric", metric, list(aliases) + list(choices))
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _index_of_string(text: str) -> int:
     return Arch.from_string(text).index
@@ -104,12 +115,9 @@ class Benchmark:
 
     def resolve_metric(self, metric: str) -> str:
         """Canonical metric name of ``metric`` (aliases resolved); error lists the choices."""
-        if isinstance(metric, str):
-            if metric in self._block.metric_pos or metric in COST_METRICS:
-                return metric
-            if metric in self.aliases:
-                return self.aliases[metric]
-        raise InvalidChoiceError("metric", metric, list(self.aliases) + self.metrics)
+        if metric in COST_METRICS:
+            return metric
+        return resolve_metric_name(metric, self._block.metric_pos, self.aliases, self.metrics)
 
     def direction(self, metric: str) -> str:
         return metric_direction(self.resolve_metric(metric))

@@ -1,6 +1,9 @@
 """A small multi-fidelity table with a known generating function, for adapter tests."""
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -39,3 +42,14 @@ def curves_bench(**kw) -> Benchmark:
 
 def top(values: np.ndarray, k: int) -> np.ndarray:
     return np.sort(values)[::-1][:k]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_example(name: str):
+    """Import ``examples/<name>.py`` as a module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

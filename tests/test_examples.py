@@ -1,19 +1,8 @@
 """Every example runs with a tiny budget (skipped when its framework is absent)."""
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-from .helpers import curves_bench
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from .helpers import ROOT, curves_bench
+from .helpers import load_example as load
 
 
 @pytest.fixture(scope="module")

@@ -1,25 +1,14 @@
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 optuna = pytest.importorskip("optuna")
 optunahub = pytest.importorskip("optunahub")
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load_example(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from .helpers import ROOT, load_example  # noqa: E402
 
 
 @pytest.mark.parametrize("kind", ["journal", "sqlite"])
 def test_four_workers_share_a_storage_without_loss_or_duplicates(tmp_path, synthetic_release, kind):
-    ex = _load_example("optuna_parallel_workers")
+    ex = load_example("optuna_parallel_workers")
     spec = f"journal:{tmp_path / 'j.log'}" if kind == "journal" else f"sqlite:///{tmp_path / 's.db'}"
     study = ex.main(["--storage", spec, "--workers", "4", "--trials", "60", "--benchmark", "nas-robbench-201",
                      "--data-dir", str(synthetic_release)])
