@@ -206,6 +206,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_proxies(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .proxies import proxy_correlations, proxy_table
+
+    bench = _bench(args)
+    df = proxy_table(bench, n=args.n, batch=args.batch, progress=True)
+    corr = proxy_correlations(df)
+    if args.out:
+        df.to_csv(args.out, index=False)
+    with pd.option_context("display.width", 200, "display.float_format", "{:.3f}".format):
+        print(corr.pivot(index="proxy", columns="target", values=["spearman", "kendall"]).to_string())
+    return 0
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from .train.builder import BuildPlan, build, build_status
     from .train.recipe import Recipe
@@ -297,6 +312,13 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="robbench-compare")
     _add_bench_args(s)
     s.set_defaults(func=_cmd_compare)
+
+    s = sub.add_parser("proxies", help="zero-cost proxies (NTK, synflow, ...) vs clean/robust accuracy")
+    s.add_argument("--n", type=int, default=200, help="random classes to score")
+    s.add_argument("--batch", type=int, default=32, help="images in the proxy batch")
+    s.add_argument("--out", default=None, help="CSV of every class's proxies")
+    _add_bench_args(s)
+    s.set_defaults(func=_cmd_proxies)
 
     s = sub.add_parser("train", help="adversarially train one architecture (extra 'train')")
     s.add_argument("--arch", required=True, help="NB201 index or string")

@@ -1,0 +1,131 @@
+"""Zero-cost proxies of untrained NB201 networks and their correlation with clean/robust accuracy.
+
+Computed with the package's own model builder on a fixed batch of the benchmark's data
+(digits by default), at initialisation, eval mode, seed-fixed (extra ``train``):
+
+- ``ntk_cond``: condition number of the empirical NTK, Theta = J J^T with J the per-sample
+  gradients of the summed logits w.r.t. all parameters (torch.func ``vmap(grad)``); lower is
+  better-conditioned, so the correlation is reported for ``-ntk_cond`` as well;
+- ``ntk_trace``: trace of Theta (= sum of squared per-sample gradient norms);
+- ``grad_norm``: L2 norm of the cross-entropy gradient over all parameters;
+- ``snip``: sum |theta * dL/dtheta|;
+- ``synflow``: sum |theta * dR/dtheta| with |theta|, an all-ones input and R the summed output;
+- ``jacov``: score of the correlation of input Jacobians across the batch (higher is better).
+
+The paper (Wu et al., ICLR 2024) reports that NTK-based measures correlate with robust accuracy
+after adversarial training; :func:`proxy_correlations` measures that on a benchmark.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+PROXIES = ("ntk_cond", "ntk_trace", "grad_norm", "snip", "synflow", "jacov")
+
+
+def _per_sample_grads(model, x):
+    import torch
+    from torch.func import functional_call, grad, vmap
+
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    buffers = {k: v.detach() for k, v in model.named_buffers()}
+
+    def out_sum(p, xi):
+        return functional_call(model, (p, buffers), (xi.unsqueeze(0),)).sum()
+
+    g = vmap(grad(out_sum), in_dims=(None, 0))(params, x)
+    return torch.cat([t.reshape(len(x), -1) for t in g.values()], dim=1)
+
+
+def compute_proxies(arch, x, y, num_classes: int, C: int, N: int, seed: int = 0,
+                    mean=None, std=None) -> dict[str, float]:
+    """All :data:`PROXIES` for one architecture on the batch (x in [0, 1], y labels)."""
+    import torch
+    import torch.nn.functional as F
+
+    from .train.model import build_model
+
+    torch.manual_seed(seed)
+    model = build_model(arch, num_classes, C=C, N=N, in_channels=x.shape[1], mean=mean, std=std).eval()
+    out: dict[str, float] = {}
+    J = _per_sample_grads(model, x)
+    ntk = J @ J.T
+    eig = torch.linalg.eigvalsh(ntk.double())
+    out["ntk_trace"] = float(eig.sum())
+    out["ntk_cond"] = float(eig[-1] / eig[0]) if eig[0] > 0 else float("inf")
+    model.zero_grad()
+    loss = F.cross_entropy(model(x), y)
+    grads = torch.autograd.grad(loss, list(model.parameters()), allow_unused=True)
+    pairs = [(p, g) for p, g in zip(model.parameters(), grads) if g is not None]
+    with torch.no_grad():
+        out["grad_norm"] = float(torch.sqrt(sum((g ** 2).sum() for _, g in pairs))) if pairs else 0.0
+        out["snip"] = float(sum((p * g).abs().sum() for p, g in pairs)) if pairs else 0.0
+    # synflow: |theta|, all-ones input, double precision
+    m2 = build_model(arch, num_classes, C=C, N=N, in_channels=x.shape[1], mean=mean, std=std).double().eval()
+    m2.load_state_dict({k: v.double() for k, v in model.state_dict().items()})
+    with torch.no_grad():
+        for p in m2.parameters():
+            p.abs_()
+    r = m2(torch.ones((1, *x.shape[1:]), dtype=torch.float64)).sum()
+    g2 = torch.autograd.grad(r, list(m2.parameters()), allow_unused=True)
+    with torch.no_grad():
+        out["synflow"] = float(sum((p * g).abs().sum() for p, g in zip(m2.parameters(), g2) if g is not None))
+    # jacov (Mellor et al.): correlations of input Jacobians of the summed output
+    xi = x.clone().requires_grad_(True)
+    (jx,) = torch.autograd.grad(model(xi).sum(), xi, allow_unused=True)
+    if jx is None or not torch.isfinite(jx).all() or float(jx.abs().sum()) == 0.0:
+        out["jacov"] = float("nan")
+    else:
+        jf = jx.reshape(len(x), -1).double()
+        corr = torch.corrcoef(jf)
+        ev = torch.linalg.eigvalsh(torch.nan_to_num(corr))
+        k = 1e-5
+        out["jacov"] = float(-torch.sum(torch.log(ev.clamp(min=0) + k) + 1.0 / (ev.clamp(min=0) + k)))
+    return out
+
+
+def proxy_table(bench, n: int = 200, batch: int = 32, seed: int = 0, progress: bool = False) -> pd.DataFrame:
+    """Proxies of ``n`` random classes of ``bench`` (with their clean/robust accuracy)."""
+    import torch
+
+    from .train.data import load_splits
+
+    check_dataset = bench.dataset if bench.dataset in ("digits", "cifar10", "cifar100", "imagenet") else "digits"
+    if check_dataset != "digits":
+        raise ValueError(f"proxies need the dataset's images; only digits ships with the package (got "
+                         f"{bench.dataset!r})")
+    splits = load_splits("digits")
+    g = torch.Generator().manual_seed(seed)
+    pick = torch.randperm(len(splits.train[0]), generator=g)[:batch]
+    x, y = splits.train[0][pick], splits.train[1][pick]
+    rng = np.random.default_rng(seed)
+    uids = rng.choice(bench.uids, size=min(n, len(bench.uids)), replace=False)
+    clean, robust = bench.resolve_metric("clean"), bench.resolve_metric("robust")
+    acc = bench.query_many(uids, [clean, robust])
+    rows = []
+    mean, std = splits.mean_std
+    for i, u in enumerate(uids):
+        p = compute_proxies(int(u), x, y, splits.num_classes, bench.table.meta.C, bench.table.meta.N, seed=seed,
+                            mean=mean, std=std)
+        rows.append({"uid": int(u), "clean": acc[clean].iloc[i], "robust": acc[robust].iloc[i], **p})
+        if progress and (i + 1) % 25 == 0:
+            print(f"{i + 1}/{len(uids)} architectures", flush=True)
+    return pd.DataFrame(rows)
+
+
+def proxy_correlations(df: pd.DataFrame, proxies: Sequence[str] = PROXIES) -> pd.DataFrame:
+    """Spearman and Kendall of each proxy (and of -ntk_cond) with clean and robust accuracy."""
+    from scipy.stats import kendalltau, spearmanr
+
+    rows = []
+    cols = list(proxies) + (["-ntk_cond"] if "ntk_cond" in proxies else [])
+    for p in cols:
+        vals = -df["ntk_cond"] if p == "-ntk_cond" else df[p]
+        ok = np.isfinite(vals.to_numpy(dtype=float))
+        for target in ("clean", "robust"):
+            rows.append({"proxy": p, "target": target, "n": int(ok.sum()),
+                         "spearman": float(spearmanr(vals[ok], df[target][ok])[0]),
+                         "kendall": float(kendalltau(vals[ok], df[target][ok])[0])})
+    return pd.DataFrame(rows)
