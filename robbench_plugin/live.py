@@ -13,8 +13,6 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
-import numpy as np
-
 from .build_table import aliases_for_recipe
 from .costs import DATASET_SPECS, arch_costs
 from .errors import InvalidChoiceError, RobBenchError

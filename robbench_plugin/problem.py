@@ -18,7 +18,7 @@ import pandas as pd
 from .errors import InvalidArchError, InvalidChoiceError
 from .objective import COST_METRICS, Benchmark, metric_direction
 from .pareto import hypervolume, pareto_mask
-from .space import EDGES, OPS, Arch, ArchLike
+from .space import EDGES, Arch, ArchLike
 
 EDGE_NAMES: tuple[str, ...] = tuple(f"edge_{to}_{src}" for to, src in EDGES)
 

@@ -304,8 +304,6 @@ def evaluate_surrogate(bench: Benchmark, fractions: Sequence[float] = (0.05, 0.1
     from .encodings import hamming
 
     names = [bench.resolve_metric(m) for m in metrics]
-    costs = all_costs(bench.dataset if bench.dataset in DATASET_SPECS else "cifar10", bench.table.meta.C,
-                      bench.table.meta.N)
     rows = []
     uids = bench.uids
     for frac in fractions:

@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from robbench_plugin import arch_costs

@@ -38,7 +38,6 @@ except ImportError as exc:  # pragma: no cover - depends on the extra
 
     raise MissingExtraError("syne-tune", "syne-tune") from exc
 
-import numpy as np
 import pandas as pd
 
 from ..errors import InvalidChoiceError, check_choice
