@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Callable, Optional, Union
 
 from .build_table import aliases_for_recipe
 from .costs import DATASET_SPECS, arch_costs
@@ -173,6 +173,3 @@ class LiveBenchmark:
     def __repr__(self) -> str:
         return f"<LiveBenchmark dataset={self.dataset!r} recipe={self.recipe.name!r} seed={self.train_seed}>"
 
-
-def make_live(dataset: str = "digits", recipe: Any = "quick", **kwargs: Any) -> LiveBenchmark:
-    return LiveBenchmark(dataset, recipe, **kwargs)

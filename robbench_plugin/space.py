@@ -327,13 +327,3 @@ def parse_arch(arch: ArchLike) -> Arch:
     """Module-level alias of :meth:`Arch.parse`."""
     return Arch.parse(arch)
 
-
-def uids_of(archs: Union[Sequence[ArchLike], np.ndarray]) -> np.ndarray:
-    """Vectorised: representative uid of each arch. Integer arrays are read as NB201 indices."""
-    rep = representative_indices()
-    if isinstance(archs, np.ndarray) and np.issubdtype(archs.dtype, np.integer):
-        if archs.size and (archs.min() < 0 or archs.max() >= NUM_ARCHS):
-            bad = archs[(archs < 0) | (archs >= NUM_ARCHS)][0]
-            raise InvalidArchError(f"NB201 index {int(bad)} out of range; valid: 0..{NUM_ARCHS - 1}")
-        return rep[archs]
-    return np.fromiter((rep[Arch.parse(a).index] for a in archs), dtype=np.int64, count=len(archs))

@@ -284,10 +284,6 @@ class Table:
             raise DataFileError(f"cannot read table cache {path}: {exc}") from exc
 
 
-def concat_frames(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
-    return pd.concat(list(frames), ignore_index=True)
-
-
 def records_to_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """Long rows from trainer records (:meth:`TrainResult.to_dict`): every numeric field of
     every epoch record becomes a metric at ``fidelity = epoch``; seeds become labels."""
