@@ -11,6 +11,10 @@ take (so it may look at many more classes, each for fewer epochs). Each run's ro
 ``evals`` (full-evaluation equivalents: epochs trained so far / final epoch) and ``sim_time``
 (cumulative tabulated training seconds, one worker) so runs are compared on both axes.
 
+NASLib's searchers are single-objective: they maximize the one objective, or 0.5 x clean +
+0.5 x robust for ``clean,robust`` (:func:`naslib_objective`); every architecture they evaluate
+counts towards the hypervolume like any other searcher's.
+
 Hypervolume uses only full-fidelity results, in max-space with the reference point of
 :meth:`ProblemSpec.reference_point` (0 for accuracies, -1.1 x max for costs), reported as a
 fraction of the true front's hypervolume; regret = 1 - that fraction.
@@ -45,6 +49,29 @@ ST_METRIC = {"clean": "metric_valid_error", "robust": "metric_robust_error", "pa
              "flops": "metric_flops"}
 
 
+# NASLib's defaults (population 100, 10 random initial architectures...) are tuned for budgets of
+# hundreds of epochs; these fit the budgets of a comparison (budget 100..300).
+NASLIB_SETTINGS = {"re": {"population_size": 30, "sample_size": 10},
+                   "bananas": {"num_init": 10, "k": 10, "num_ensemble": 3, "num_candidates": 50,
+                               "encoding_type": "path", "acq_fn_type": "its", "acq_fn_optimization": "mutation",
+                               "num_arches_to_mutate": 2, "max_mutations": 1},
+                   "npenas": {"num_init": 10, "k": 10, "num_ensemble": 3, "num_candidates": 50,
+                              "encoding_type": "path", "num_arches_to_mutate": 2, "max_mutations": 1},
+                   "ls": {"num_init": 10}}
+
+
+def naslib_objective(objectives: Sequence[str]) -> str:
+    """The single objective NASLib's (single-objective) searchers maximize for ``objectives``:
+    the objective itself, or the equal-weight scalarization 0.5 x clean + 0.5 x robust."""
+    objs = list(objectives)
+    if len(objs) == 1:
+        return objs[0]
+    if sorted(objs) == ["clean", "robust"]:
+        return "scalarized:0.5"
+    raise InvalidChoiceError("objectives for NASLib searchers (single-objective; scalarized only for "
+                             "clean,robust)", ",".join(objs), ["clean", "robust", "clean,robust"])
+
+
 @dataclass(frozen=True)
 class CompareSpec:
     benchmark: str = "digits"
@@ -68,8 +95,6 @@ def available(searcher: str) -> tuple[bool, str]:
         extra = {"optuna": "optuna", "syne_tune": "syne-tune"}.get(framework)
         how = f"pip install 'robbench-plugin[{extra}]'" if extra else "see docs/naslib.md (not on PyPI)"
         return False, f"{framework} is not installed ({how})"
-    if framework == "naslib":
-        return False, "NASLib searchers are not wired into compare yet (NASLib adapter pending)"
     return True, ""
 
 
@@ -137,6 +162,13 @@ def run_one(searcher: str, seed: int, cspec: CompareSpec) -> pd.DataFrame:
                             "index": idx, "uid": q["uid"].to_numpy(), "fidelity": epochs, "full": epochs == final,
                             **{m: q[m].to_numpy() for m in spec.metrics}})
         return out[out["evals"] <= cspec.budget + 1e-9].reset_index(drop=True)
+    if framework == "naslib":
+        from .adapters.naslib import evaluated_architectures, get_dataset_api
+        from .space import Arch
+
+        api = get_dataset_api(bench, objective=naslib_objective(cspec.objectives))
+        archs = evaluated_architectures(name, api, budget=cspec.budget, seed=seed, **NASLIB_SETTINGS.get(name, {}))
+        return _rows_full(spec, bench, [Arch.from_string(a).index for a in archs], searcher, seed)
     raise InvalidChoiceError("searcher (available)", searcher, [s for s in SEARCHERS if available(s)[0]])
 
 

@@ -51,3 +51,36 @@ def test_query_mapping(api):
     assert v == pytest.approx(50 * (bench.query(s, "clean") + bench.query(s, "robust")))
     with pytest.raises(ValueError, match="metric"):
         naslib_adapter.get_dataset_api(bench, objective="accuracy")
+
+
+@pytest.mark.parametrize("name", ["re", "rs"])
+def test_evaluated_architectures_match_naslib_incumbent(api, name, tmp_path):
+    """The recorded sequence has one architecture per NASLib epoch, and its best value is the
+    incumbent NASLib itself reports after the same seeded run."""
+    kw = {"num_init": 5, "population_size": 10, "sample_size": 3}
+    archs = naslib_adapter.evaluated_architectures(name, api, budget=20, seed=3, **kw)
+    assert len(archs) == 20
+    bench = api["robbench"]
+    best_recorded = max(bench.query(a, "robust") for a in archs)
+    cfg = naslib_adapter.make_config(name, epochs=20, seed=3, save_dir=str(tmp_path), **kw)
+    opt, _ = naslib_adapter.run_optimizer(name, api, config=cfg)
+    assert best_recorded == pytest.approx(bench.query(opt.get_final_architecture().arch_string(), "robust"))
+
+
+def test_compare_includes_naslib_searchers(tmp_path, synthetic_release):
+    import pandas as pd
+
+    from robbench_plugin import load_benchmark
+    from robbench_plugin.compare import CompareSpec, compare
+
+    cspec = CompareSpec("nas-robbench-201", "cifar10", str(synthetic_release), budget=15)
+    lines = []
+    summary = compare(["naslib:re", "naslib:rs", "random"], 1, cspec, tmp_path / "c", workers=1,
+                      log=lines.append)
+    assert not any(line.startswith("skipping") for line in lines)
+    ev = pd.read_csv(tmp_path / "c" / "evaluations.csv")
+    assert ev.groupby("searcher").size().to_dict() == {"naslib:re": 15, "naslib:rs": 15, "random": 15}
+    b = load_benchmark("nas-robbench-201", dataset="cifar10", data_dir=synthetic_release)
+    row = ev[ev.searcher == "naslib:re"].iloc[-1]
+    assert row["val_acc"] == pytest.approx(b.query(int(row["index"]), "clean"))
+    assert set(summary.searcher) == {"naslib:re", "naslib:rs", "random"}
