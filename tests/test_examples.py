@@ -13,7 +13,8 @@ def bench():
 def test_examples_are_all_covered():
     covered = {"optuna_single_objective", "optuna_multiobjective_constrained", "optuna_pruning", "optuna_live",
                "optuna_parallel_workers",  # runs in test_optuna_scaleout
-               "syne_tune_live", "syne_tune_train_script", "syne_tune_simulated"}
+               "syne_tune_live", "syne_tune_train_script", "syne_tune_simulated",
+               "naslib_regularized_evolution"}
     assert {p.stem for p in (ROOT / "examples").glob("*.py")} <= covered
 
 
@@ -81,3 +82,14 @@ def test_syne_tune_simulated(bench, tmp_path, monkeypatch):
     monkeypatch.setenv("SYNETUNE_FOLDER", str(tmp_path / "st"))
     out = load("syne_tune_simulated").main(bench, schedulers=("asha", "moasha"), trials=30)
     assert set(out) == {"asha", "moasha"}
+
+
+def test_naslib_regularized_evolution(bench):
+    import importlib.util
+
+    if importlib.util.find_spec("naslib") is None:
+        pytest.skip("NASLib not on PYTHONPATH (not on PyPI; see docs/naslib.md)")
+    opt, trainer = load("naslib_regularized_evolution").main(bench, epochs=20)
+    best = opt.get_final_architecture().arch_string()
+    # the incumbent is the best robust accuracy among the architectures NASLib evaluated
+    assert max(m.accuracy for m in opt.history) == pytest.approx(100 * bench.query(best, "robust"))
