@@ -302,8 +302,10 @@ def make_parser() -> argparse.ArgumentParser:
     _add_bench_args(s)
     s.set_defaults(func=_cmd_report)
 
-    s = sub.add_parser("compare", help="compare searchers of Optuna, Syne Tune (and NASLib) at equal budget")
-    s.add_argument("--searchers", default="random,optuna:tpe,optuna:nsga2,syne-tune:moasha,syne-tune:morea")
+    s = sub.add_parser("compare", help="compare searchers of Optuna, Syne Tune and NASLib at equal budget")
+    s.add_argument("--searchers", default="random,optuna:tpe,optuna:nsga2,syne-tune:moasha,syne-tune:morea,"
+                   "naslib:re,naslib:ls", help="comma-separated framework:name (a framework that is not installed "
+                   "is skipped with a line saying so)")
     s.add_argument("--objectives", default="clean,robust")
     s.add_argument("--budget", type=int, default=200, help="full evaluations per run")
     s.add_argument("--seeds", type=int, default=5)

@@ -123,6 +123,42 @@ class LiveBenchmark:
             self.store.put(rec, self.recipe)
         return rec
 
+    def prefetch(self, archs, workers: int = 2, backend: str = "local", ray_address: str | None = None,
+                 progress: bool = False) -> int:
+        """Train, in parallel, every class of ``archs`` that the store does not hold yet, and store
+        the results; returns how many classes were trained now. Queries on these archs are then
+        answered from the store.
+
+        ``backend="local"``: ``workers`` processes on this machine; ``"ray"`` (extra
+        ``distributed``): the Ray cluster at ``ray_address`` (a local Ray when None). Use it to
+        evaluate a batch of proposals at once (e.g. one generation of an evolutionary searcher, or
+        a batch of Optuna trials from ``study.ask()``).
+        """
+        from .train.builder import train_many
+
+        uids = sorted({Arch.parse(a).uid for a in archs})
+        todo = [(u, self.train_seed) for u in uids
+                if self.store.get(u, self.dataset, self.recipe, self.train_seed) is None]
+        if not todo:
+            return 0
+        results = train_many(todo, self.dataset, self.recipe, workers=workers, backend=backend, device=self.device,
+                             data_root=None if self.data_root is None else str(self.data_root),
+                             ray_address=ray_address)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(todo), desc=f"train {self.dataset}", unit="arch")
+        n = 0
+        for rec in results:
+            self.store.put(rec, self.recipe)
+            n += 1
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        return n
+
     def _check_seed(self, seed: str) -> None:
         if seed not in self.seeds:
             raise InvalidChoiceError("seed", seed, self.seeds)

@@ -136,3 +136,25 @@ def test_bad_inputs(bench):
         RobustNASProblem("digits", mode="fast")
     with pytest.raises(ValueError, match="repeat"):
         RobustNASProblem(bench, objectives=["clean", "val_acc"])
+
+
+def test_optimize_batched_live_trains_each_new_class_once(tmp_path):
+    """Batched ask/tell on a live benchmark: every batch's new classes are trained by parallel
+    worker processes, and every trial's values are the stored training results."""
+    pytest.importorskip("torch")
+    from robbench_plugin.adapters.optuna import optimize_batched
+    from robbench_plugin.live import LiveBenchmark, ResultsStore
+    from robbench_plugin.train.recipe import Recipe
+
+    recipe = Recipe.preset("tiny").replace(epochs=1)
+    bench = LiveBenchmark("digits", recipe, store=ResultsStore(tmp_path), device="cpu")
+    problem = RobustNASProblem(bench, objectives=["clean", "robust"])
+    study = optuna.create_study(directions=problem.directions, sampler=make_sampler("random", seed=0))
+    optimize_batched(problem, study, n_trials=4, batch_size=2, workers=2)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(complete) == 4
+    stored = {r["uid"]: r["epochs"][-1] for r in bench.store.records("digits", recipe)}
+    assert set(stored) == {t.user_attrs["uid"] for t in complete}  # one record per class, no retraining
+    for t in complete:
+        final = stored[t.user_attrs["uid"]]
+        assert t.values == [final["val_acc"], final[bench.resolve_metric("robust")]]

@@ -167,8 +167,33 @@ def count_unique(study: optuna.Study) -> int:
     return len({t.user_attrs.get("uid") for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE})
 
 
-
 # --- scale-out --------------------------------------------------------------------------
+def optimize_batched(problem: RobustNASProblem, study: optuna.Study, n_trials: int, batch_size: int = 4,
+                     workers: int = 2, backend: str = "local", ray_address: str | None = None) -> optuna.Study:
+    """Ask/tell in batches: ask ``batch_size`` trials, train their new classes in parallel
+    (live mode: :meth:`~robbench_plugin.live.LiveBenchmark.prefetch` on ``workers`` local
+    processes or a Ray cluster with ``backend="ray"``), then evaluate and tell each trial.
+
+    On a tabular or surrogate benchmark there is nothing to train and this equals
+    ``study.optimize(problem, n_trials)`` with batched proposals. Pruned trials are told as
+    pruned."""
+    if n_trials < 1 or batch_size < 1:
+        raise ValueError(f"n_trials and batch_size must be >= 1, got {n_trials}, {batch_size}")
+    done = 0
+    while done < n_trials:
+        trials = [study.ask() for _ in range(min(batch_size, n_trials - done))]
+        archs = [arch_from_params({name: t.suggest_categorical(name, OPS) for name in EDGE_NAMES}) for t in trials]
+        if hasattr(problem.benchmark, "prefetch"):
+            problem.benchmark.prefetch(archs, workers=workers, backend=backend, ray_address=ray_address)
+        for t in trials:
+            try:
+                study.tell(t, problem(t))  # the same suggestions again; answered from the results store
+            except optuna.TrialPruned:
+                study.tell(t, state=optuna.trial.TrialState.PRUNED)
+        done += len(trials)
+    return study
+
+
 def make_storage(spec: str | None):
     """Storage from a short spec: ``journal:PATH`` (a journal file shared by processes), an
     RDB URL (``sqlite:///x.db``, ``postgresql://...``), or None (in memory)."""

@@ -108,23 +108,23 @@ def _run_job(job: tuple[int, int], dataset: str, recipe_dict: dict, device: str)
     return record
 
 
-def _local_results(jobs: Sequence[tuple[int, int]], plan: BuildPlan, workers: int, device: str,
+def _local_results(jobs: Sequence[tuple[int, int]], dataset: str, recipe: Recipe, workers: int, device: str,
                    data_root: str | None) -> Iterable[dict]:
     import functools
     import multiprocessing as mp
 
-    fn = functools.partial(_run_job, dataset=plan.dataset, recipe_dict=plan.recipe.to_dict(), device=device)
+    fn = functools.partial(_run_job, dataset=dataset, recipe_dict=recipe.to_dict(), device=device)
     if workers <= 1:
-        _init_worker(plan.dataset, data_root, 1)
+        _init_worker(dataset, data_root, 1)
         for job in jobs:
             yield fn(job)
         return
     ctx = mp.get_context("spawn")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(plan.dataset, data_root, 1)) as pool:
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(dataset, data_root, 1)) as pool:
         yield from pool.imap_unordered(fn, jobs, chunksize=1)
 
 
-def _ray_results(jobs: Sequence[tuple[int, int]], plan: BuildPlan, workers: int, device: str,
+def _ray_results(jobs: Sequence[tuple[int, int]], dataset: str, recipe: Recipe, workers: int, device: str,
                  data_root: str | None, address: str | None) -> Iterable[dict]:
     try:
         import ray
@@ -135,17 +135,37 @@ def _ray_results(jobs: Sequence[tuple[int, int]], plan: BuildPlan, workers: int,
     if not ray.is_initialized():
         ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
                  log_to_driver=False)
+    recipe_dict = recipe.to_dict()
 
     @ray.remote(num_cpus=1)
     def remote_job(job):
         if _SPLITS is None:
-            _init_worker(plan.dataset, data_root, 1)
-        return _run_job(job, plan.dataset, plan.recipe.to_dict(), device)
+            _init_worker(dataset, data_root, 1)
+        return _run_job(job, dataset, recipe_dict, device)
 
     pending = [remote_job.remote(j) for j in jobs]
     while pending:
         ready, pending = ray.wait(pending, num_returns=1)
         yield ray.get(ready[0])
+
+
+def train_many(jobs: Sequence[tuple[int, int]], dataset: str, recipe: Recipe, workers: int = 2,
+               backend: str = "local", device: str = "cpu", data_root: str | None = None,
+               ray_address: str | None = None) -> Iterator[dict]:
+    """Train ``(uid, seed)`` jobs in parallel and yield each result record (``TrainResult.to_dict()``
+    without the recipe) as it finishes, in completion order.
+
+    ``backend="local"``: ``workers`` spawned processes of one thread each; ``"ray"`` (extra
+    ``distributed``): one task per job on the Ray cluster at ``ray_address`` (a local Ray with
+    ``workers`` CPUs when None). Used by the table builder and by
+    :meth:`robbench_plugin.live.LiveBenchmark.prefetch`.
+    """
+    check_choice("backend", backend, BACKENDS)
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers!r}")
+    if backend == "ray":
+        return iter(_ray_results(jobs, dataset, recipe, workers, device, data_root, ray_address))
+    return iter(_local_results(jobs, dataset, recipe, workers, device, data_root))
 
 
 def build(out_dir: str | Path, plan: BuildPlan | None = None, workers: int = 2, backend: str = "local",
@@ -170,8 +190,7 @@ def build(out_dir: str | Path, plan: BuildPlan | None = None, workers: int = 2, 
     if not todo:
         return 0
     shard = out / "shards" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.jsonl"
-    results = (_ray_results(todo, plan, workers, device, data_root, ray_address) if backend == "ray"
-               else _local_results(todo, plan, workers, device, data_root))
+    results = train_many(todo, plan.dataset, plan.recipe, workers, backend, device, data_root, ray_address)
     bar = None
     if progress:
         from tqdm.auto import tqdm
