@@ -209,13 +209,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_proxies(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .proxies import proxy_correlations, proxy_table
+    from .proxies import plot_correlations, proxy_correlations, proxy_table
 
     bench = _bench(args)
-    df = proxy_table(bench, n=args.n, batch=args.batch, progress=True)
+    df = proxy_table(bench, n=args.n, batch=args.batch, progress=True, naslib=args.naslib)
     corr = proxy_correlations(df)
     if args.out:
         df.to_csv(args.out, index=False)
+    if args.plot:
+        plot_correlations(corr, args.plot, title=f"zero-cost proxies vs accuracy, {len(df)} classes of "
+                                                 f"{bench.name}/{bench.dataset}")
+        print(f"wrote {args.plot}")
     with pd.option_context("display.width", 200, "display.float_format", "{:.3f}".format):
         print(corr.pivot(index="proxy", columns="target", values=["spearman", "kendall"]).to_string())
     return 0
@@ -319,6 +323,9 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=int, default=200, help="random classes to score")
     s.add_argument("--batch", type=int, default=32, help="images in the proxy batch")
     s.add_argument("--out", default=None, help="CSV of every class's proxies")
+    s.add_argument("--plot", default=None, help="PNG of the correlations")
+    s.add_argument("--naslib", default=None, action=argparse.BooleanOptionalAction,
+                   help="also NASLib's zero-cost predictors (default: when NASLib is importable)")
     _add_bench_args(s)
     s.set_defaults(func=_cmd_proxies)
 

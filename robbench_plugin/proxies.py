@@ -12,6 +12,10 @@ Computed with the package's own model builder on a fixed batch of the benchmark'
 - ``synflow``: sum |theta * dR/dtheta| with |theta|, an all-ones input and R the summed output;
 - ``jacov``: score of the correlation of input Jacobians across the batch (higher is better).
 
+With NASLib importable (it is not on PyPI, see docs/naslib.md), NASLib's own ``ZeroCost``
+predictor is also run on the same networks and batch (columns ``naslib_<method>``, see
+:data:`robbench_plugin.adapters.naslib.ZERO_COST_METHODS`).
+
 The paper (Wu et al., ICLR 2024) reports that NTK-based measures correlate with robust accuracy
 after adversarial training; :func:`proxy_correlations` measures that on a benchmark.
 """
@@ -86,8 +90,17 @@ def compute_proxies(arch, x, y, num_classes: int, C: int, N: int, seed: int = 0,
     return out
 
 
-def proxy_table(bench, n: int = 200, batch: int = 32, seed: int = 0, progress: bool = False) -> pd.DataFrame:
-    """Proxies of ``n`` random classes of ``bench`` (with their clean/robust accuracy)."""
+def naslib_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("naslib") is not None
+
+
+def proxy_table(bench, n: int = 200, batch: int = 32, seed: int = 0, progress: bool = False,
+                naslib: bool | None = None) -> pd.DataFrame:
+    """Proxies of ``n`` random classes of ``bench`` (with their clean/robust accuracy).
+
+    ``naslib``: also NASLib's zero-cost predictors (default: when NASLib is importable)."""
     import torch
 
     from .train.data import load_splits
@@ -106,19 +119,30 @@ def proxy_table(bench, n: int = 200, batch: int = 32, seed: int = 0, progress: b
     acc = bench.query_many(uids, [clean, robust])
     rows = []
     mean, std = splits.mean_std
+    use_naslib = naslib_available() if naslib is None else naslib
+    if use_naslib:
+        from .adapters.naslib import zero_cost_scores
+        from .train.model import build_model
+    C, N = bench.table.meta.C, bench.table.meta.N
     for i, u in enumerate(uids):
-        p = compute_proxies(int(u), x, y, splits.num_classes, bench.table.meta.C, bench.table.meta.N, seed=seed,
-                            mean=mean, std=std)
+        p = compute_proxies(int(u), x, y, splits.num_classes, C, N, seed=seed, mean=mean, std=std)
+        if use_naslib:
+            torch.manual_seed(seed)
+            model = build_model(int(u), splits.num_classes, C=C, N=N, in_channels=x.shape[1], mean=mean, std=std)
+            p.update({f"naslib_{k}": v for k, v in zero_cost_scores(model, x, y, splits.num_classes).items()})
         rows.append({"uid": int(u), "clean": acc[clean].iloc[i], "robust": acc[robust].iloc[i], **p})
         if progress and (i + 1) % 25 == 0:
             print(f"{i + 1}/{len(uids)} architectures", flush=True)
     return pd.DataFrame(rows)
 
 
-def proxy_correlations(df: pd.DataFrame, proxies: Sequence[str] = PROXIES) -> pd.DataFrame:
-    """Spearman and Kendall of each proxy (and of -ntk_cond) with clean and robust accuracy."""
+def proxy_correlations(df: pd.DataFrame, proxies: Sequence[str] | None = None) -> pd.DataFrame:
+    """Spearman and Kendall of each proxy (and of -ntk_cond) with clean and robust accuracy;
+    ``proxies`` default: :data:`PROXIES` and every ``naslib_*`` column of ``df``."""
     from scipy.stats import kendalltau, spearmanr
 
+    if proxies is None:
+        proxies = list(PROXIES) + [c for c in df.columns if c.startswith("naslib_")]
     rows = []
     cols = list(proxies) + (["-ntk_cond"] if "ntk_cond" in proxies else [])
     for p in cols:
@@ -129,3 +153,31 @@ def proxy_correlations(df: pd.DataFrame, proxies: Sequence[str] = PROXIES) -> pd
                          "spearman": float(spearmanr(vals[ok], df[target][ok])[0]),
                          "kendall": float(kendalltau(vals[ok], df[target][ok])[0])})
     return pd.DataFrame(rows)
+
+
+def plot_correlations(corr: pd.DataFrame, path, title: str = "") -> None:
+    """Bar chart of each proxy's Spearman correlation with clean and with robust accuracy (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .fileutil import atomic_write_bytes
+
+    piv = corr.pivot(index="proxy", columns="target", values="spearman").sort_values("robust")
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(piv) + 1.5))
+    y = np.arange(len(piv))
+    ax.barh(y - 0.2, piv["clean"], height=0.4, label="clean accuracy")
+    ax.barh(y + 0.2, piv["robust"], height=0.4, label="robust accuracy")
+    ax.set_yticks(y, piv.index)
+    ax.axvline(0, c="k", lw=0.6)
+    ax.set_xlabel("Spearman correlation")
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())

@@ -84,3 +84,57 @@ def test_compare_includes_naslib_searchers(tmp_path, synthetic_release):
     row = ev[ev.searcher == "naslib:re"].iloc[-1]
     assert row["val_acc"] == pytest.approx(b.query(int(row["index"]), "clean"))
     assert set(summary.searcher) == {"naslib:re", "naslib:rs", "random"}
+
+
+def test_naslib_zero_cost_synflow_ranks_like_ours():
+    """NASLib's synflow (log-scaled, BN switched off, conv/linear weights only) on our networks
+    ranks architectures like the package's own synflow (all parameters, BN in eval mode)."""
+    import math
+
+    import torch
+    from scipy.stats import spearmanr
+
+    from robbench_plugin.proxies import compute_proxies
+    from robbench_plugin.train import build_model
+
+    torch.manual_seed(0)
+    x, y = torch.rand(8, 1, 8, 8), torch.randint(0, 10, (8,))
+    ours, theirs = [], []
+    for uid in (0, 7, 100, 1000, 1462, 3000, 5000, 9000):
+        ours.append(math.log(compute_proxies(uid, x, y, 10, C=4, N=1)["synflow"]))
+        torch.manual_seed(0)
+        model = build_model(uid, 10, C=4, N=1, in_channels=1)
+        theirs.append(naslib_adapter.zero_cost_scores(model, x, y, 10, methods=("synflow",))["synflow"])
+    assert spearmanr(ours, theirs)[0] > 0.9
+    with pytest.raises(ValueError, match="zero-cost"):
+        naslib_adapter.zero_cost_scores(model, x, y, 10, methods=("nope",))
+
+
+def test_predictor_evaluator_runs_unchanged(api):
+    """NASLib's PredictorEvaluator on our benchmark: an oracle predictor that answers from the
+    table ranks the test set perfectly, a learned one (NASLib's MLP) ranks it positively."""
+    import sklearn
+    from naslib.predictors import MLPPredictor
+    from naslib.predictors.predictor import Predictor
+    from naslib.utils.encodings import EncodingType
+
+    if tuple(int(v) for v in sklearn.__version__.split(".")[:2]) >= (1, 6):
+        pytest.skip("NASLib's evaluator metrics need scikit-learn < 1.6 (see docs/naslib.md)")
+    bench = api["robbench"]
+
+    class TableOracle(Predictor):
+        def fit(self, xtrain, ytrain, train_info=None):
+            return 0
+
+        def query(self, xtest, info=None):
+            return [bench.query(a.arch_string(), "robust") for a in xtest]
+
+    res = naslib_adapter.evaluate_predictor(TableOracle(), api, train_sizes=(10,), test_size=40)
+    assert res[0]["spearman"] == pytest.approx(1.0)
+    assert len(res[0]["full_ytest"]) == 40
+    robust = set(100 * bench.to_frame(["robust"])[bench.resolve_metric("robust")].round(6))
+    assert {round(v, 4) for v in res[0]["full_ytest"]} <= {round(v, 4) for v in robust}
+    mlp = MLPPredictor(encoding_type=EncodingType.ADJACENCY_ONE_HOT, hpo_wrapper=False)
+    res = naslib_adapter.evaluate_predictor(mlp, api, train_sizes=(20, 80), test_size=60, seed=1)
+    assert [r["train_size"] for r in res] == [20, 80]
+    assert res[-1]["spearman"] > 0.2

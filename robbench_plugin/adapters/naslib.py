@@ -236,3 +236,79 @@ def evaluated_architectures(optimizer: str, dataset_api: dict, budget: int, seed
     opt.new_epoch = recording_new_epoch
     _search(opt, config)
     return log
+
+
+# --- NASLib's zero-cost predictors on our networks ------------------------------------------
+# NASLib's ZeroCost methods that run on any torch network on a CPU. Left out: "nwot" (NASLib's
+# implementation calls .view on a non-contiguous tensor of our cells) and "zen" (needs NASLib's
+# own graph method forward_before_global_avg_pool).
+ZERO_COST_METHODS = ("synflow", "grad_norm", "snip", "jacov", "fisher", "grasp", "epe_nas", "plain", "l2_norm")
+
+
+def zero_cost_scores(model, x, y, num_classes: int, methods: tuple[str, ...] = ZERO_COST_METHODS) -> dict[str, float]:
+    """Scores of NASLib's ``ZeroCost`` predictor (unchanged) for an untrained torch network on the
+    batch ``(x, y)``, one copy of ``model`` per method. NASLib's conventions apply: ``synflow``
+    is log-scaled, NaN/inf scores become -1e8."""
+    import copy
+
+    import torch.nn.functional as F
+    from naslib.predictors.zerocost import ZeroCost
+
+    out = {}
+    for method in methods:
+        if method not in ZERO_COST_METHODS:
+            raise InvalidChoiceError("NASLib zero-cost method", method, ZERO_COST_METHODS)
+        net = copy.deepcopy(model)
+        net.get_loss_fn = lambda: F.cross_entropy  # what ZeroCost.query asks a NASLib graph for
+        net.num_classes = num_classes
+        out[method] = float(ZeroCost(method_type=method).query(net, dataloader=[(x, y)]))
+    return out
+
+
+# --- NASLib's predictor evaluator -------------------------------------------------------------
+def predictor_config(train_sizes: tuple[int, ...] = (20, 50, 100), test_size: int = 100, seed: int = 0,
+                     uniform_random: bool = True, save_dir: str | None = None, max_hpo_time: float = 0):
+    """Config for NASLib's ``PredictorEvaluator`` (experiment ``vary_train_size`` at the final
+    fidelity): ``test_size`` random test architectures, training sets of ``train_sizes``."""
+    import tempfile
+
+    from fvcore.common.config import CfgNode
+
+    sizes = sorted(int(s) for s in train_sizes)
+    if not sizes or sizes[0] < 1 or test_size < 2:
+        raise ValueError(f"train_sizes must be >= 1 and test_size >= 2, got {train_sizes}, {test_size}")
+    return CfgNode({"experiment_type": "vary_train_size", "search_space": "nasbench201", "dataset": "cifar10",
+                    "uniform_random": int(uniform_random), "test_size": int(test_size),
+                    "train_size_single": sizes[-1], "train_size_list": sizes, "fidelity_single": -1,
+                    "fidelity_list": [-1], "max_hpo_time": max_hpo_time, "seed": int(seed),
+                    "save": save_dir or tempfile.mkdtemp(prefix="naslib-predictor-"),
+                    "search": CfgNode({"seed": int(seed)})})
+
+
+def evaluate_predictor(predictor, dataset_api: dict, config=None, **config_kw: Any) -> list[dict]:
+    """Run NASLib's unchanged ``PredictorEvaluator`` for ``predictor`` (any NASLib predictor, e.g.
+    ``MLPPredictor(encoding_type=EncodingType.ADJACENCY_ONE_HOT)``) on our benchmark; returns its
+    result dicts, one per training size (``spearman``, ``kendalltau``, ``train_size``...).
+
+    The predictor's predictions are cast to float64 (NASLib writes them to ``errors.json``, which
+    fails for float32 arrays). NASLib's metrics need scikit-learn < 1.6 (it passes
+    ``squared=False`` to ``mean_squared_error`` and turns every metric into NaN otherwise)."""
+    import random
+
+    import numpy as np
+    import torch
+    from naslib.defaults.predictor_evaluator import PredictorEvaluator
+
+    config = config or predictor_config(**config_kw)
+    query = predictor.query
+
+    def query_float64(*args, **kwargs):  # NASLib's errors.json writer cannot serialize float32 arrays
+        return np.asarray(query(*args, **kwargs), dtype=np.float64)
+
+    predictor.query = query_float64
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    evaluator = PredictorEvaluator(predictor, config=config)
+    evaluator.adapt_search_space(RobustNasBench201SearchSpace(), load_labeled=False, dataset_api=dataset_api)
+    return evaluator.evaluate()[1:]  # the first entry is the config
