@@ -85,14 +85,45 @@ def test_robust_accuracy_not_above_clean_on_a_trained_model():
 def test_autoattack_missing_extra_is_clear():
     import importlib.util
 
-    if importlib.util.find_spec("autoattack") is not None:
-        pytest.skip("pyautoattack installed")
+    if importlib.util.find_spec("pyautoattack") or importlib.util.find_spec("autoattack"):
+        pytest.skip("AutoAttack installed")
     from robbench_plugin.errors import MissingExtraError
     from robbench_plugin.train import autoattack
 
     model = build_model(1000, 10, C=4, N=1, in_channels=1)
     with pytest.raises(MissingExtraError, match=r"pip install 'robbench-plugin\[autoattack\]'"):
         autoattack(model, torch.rand(2, 1, 8, 8), torch.tensor([0, 1]), 8 / 255)
+
+
+def test_autoattack_examples_are_valid_and_stronger_than_pgd(tmp_path):
+    """The official AutoAttack (extra installed) on a trained digits model: examples inside the
+    eps ball and [0, 1], accuracy on them at or below PGD-2's and clean accuracy."""
+    pytest.importorskip("pyautoattack")
+    from robbench_plugin.train import accuracy, autoattack, load_splits, train
+
+    train(1000, "digits", "tiny", seed=0, device="cpu", checkpoint_dir=tmp_path)
+    splits = load_splits("digits")
+    model = build_model(1000, 10, C=4, N=1, in_channels=1, mean=splits.mean_std[0], std=splits.mean_std[1])
+    model.load_state_dict(torch.load(tmp_path / "checkpoint.pt", weights_only=False)["model"])
+    x, y = splits.val[0][:48], splits.val[1][:48]
+    eps = 48 / 255
+    xa = autoattack(model, x, y, eps)
+    assert xa.shape == x.shape and (xa - x).abs().max() <= eps + 1e-6 and xa.min() >= 0 and xa.max() <= 1
+    acc_pgd = accuracy(model, pgd(model, x, y, eps=eps, alpha=30 / 255, steps=2), y)
+    assert accuracy(model, xa, y) <= acc_pgd <= accuracy(model, x, y)
+
+
+@pytest.mark.slow
+def test_autoattack_is_at_least_as_strong_as_pgd_in_training_evaluation():
+    """With the extra installed, a recipe with ``autoattack=True`` reports AutoAttack accuracy,
+    which the official ensemble (APGD-CE with 100 steps first) keeps at or below PGD-2's."""
+    pytest.importorskip("pyautoattack")
+    from robbench_plugin.train import Recipe, train
+
+    recipe = Recipe.preset("tiny").replace(autoattack=True)
+    f = train(1000, "digits", recipe, seed=0, device="cpu").final
+    assert "val_autoattack_48.0_acc" in recipe.metric_names()
+    assert 0.0 <= f["val_autoattack_48.0_acc"] <= f["val_pgd_48.0_acc"] <= f["val_acc"]
 
 
 def test_accuracy_is_a_fraction():

@@ -87,17 +87,28 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alpha: f
 
 def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, version: str = "standard",
                batch_size: int = 256, seed: int = 0) -> torch.Tensor:
-    """AutoAttack (L-inf) through the official implementation (extra ``autoattack``)."""
+    """Adversarial examples of AutoAttack (L-inf, ``eps`` in [0, 1] pixel units) through the official
+    implementation: the ``pyautoattack`` package (extra ``autoattack``), or the ``autoattack``
+    package installed from the authors' repository."""
     _check(eps)
-    try:
-        from autoattack import AutoAttack
-    except ImportError as exc:  # pragma: no cover - depends on the extra
-        from ..errors import MissingExtraError
-
-        raise MissingExtraError("pyautoattack (official AutoAttack)", "autoattack") from exc
     with eval_mode(model):
-        adversary = AutoAttack(model, norm="Linf", eps=eps, version=version, seed=seed, verbose=False,
-                               device=str(x.device))
+        try:
+            from pyautoattack import AutoAttack
+        except ImportError:
+            pass
+        else:
+            adversary = AutoAttack(model, norm="Linf", eps=eps, version=version, seed=seed, device=str(x.device))
+            adversary.verbose = False
+            x_adv, _ = adversary.run_standard_evaluation(x, y, batch_size=batch_size)  # (x_adv, y_adv)
+            return x_adv
+        try:
+            from autoattack import AutoAttack as RepoAutoAttack
+        except ImportError as exc:  # pragma: no cover - depends on the extra
+            from ..errors import MissingExtraError
+
+            raise MissingExtraError("pyautoattack (official AutoAttack)", "autoattack") from exc
+        adversary = RepoAutoAttack(model, norm="Linf", eps=eps, version=version, seed=seed, verbose=False,
+                                   device=str(x.device))
         return adversary.run_standard_evaluation(x, y, bs=batch_size)
 
 
