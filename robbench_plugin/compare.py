@@ -1,7 +1,8 @@
 """``robbench compare``: the same objective and budget for searchers of several frameworks.
 
 Searchers are named ``framework:name`` (see :data:`SEARCHERS`); a framework that is not
-installed is skipped with a line saying so. Every (searcher, seed) run is written to
+installed is skipped with a line saying so, unless all its runs are already in ``<out>/runs``
+(so NASLib, which needs its own environment, can run there into the same output directory). Every (searcher, seed) run is written to
 ``<out>/runs/<searcher>__<seed>.csv`` atomically and skipped when re-running (resumable); runs
 go to parallel processes.
 
@@ -198,7 +199,12 @@ def compare(searchers: Sequence[str], seeds: int, cspec: CompareSpec, out: str |
     for s in searchers:
         ok, why = available(s)
         if not ok:
-            log(f"skipping {s}: {why}")
+            finished = all((out / "runs" / f"{s.replace(':', '_')}__{seed}.csv").is_file() for seed in range(seeds))
+            if finished:  # e.g. NASLib's runs made in another environment into the same --out
+                log(f"using the finished runs of {s} ({why})")
+                usable.append(s)
+            else:
+                log(f"skipping {s}: {why}")
             continue
         usable.append(s)
         for seed in range(seeds):
