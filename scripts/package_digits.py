@@ -1,0 +1,69 @@
+"""Turn a finished digits build into the package data of the embedded benchmark.
+
+    python scripts/package_digits.py [--build data/digits-build] [--report docs/digits-report]
+
+Refuses (exit 1) unless the build is complete, the file is <= 5 MB, it loads back as
+``load_benchmark("digits")`` with the same values as the build, and the quality thresholds of
+``robbench_plugin.report.THRESHOLDS`` hold; then writes the report (markdown + plots).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = ROOT / "robbench_plugin" / "_data" / "digits.parquet"
+MAX_BYTES = 5 * 1024 * 1024
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=str(ROOT / "data" / "digits-build"))
+    ap.add_argument("--report", default=str(ROOT / "docs" / "digits-report"))
+    ap.add_argument("--dry-run", action="store_true",
+                    help="check an unfinished build: write to a temporary file, not the package")
+    args = ap.parse_args(argv)
+
+    import tempfile
+
+    from robbench_plugin.build_table import table_from_build
+    from robbench_plugin.objective import Benchmark, _load_digits_table, load_benchmark
+    from robbench_plugin.report import write_report
+    from robbench_plugin.table import Table
+
+    table = table_from_build(args.build, require_complete=not args.dry_run, name="digits")  # raises if unfinished
+    target = Path(tempfile.mkdtemp()) / "digits.parquet" if args.dry_run else TARGET
+    table.save(target, float32=True)
+    size = target.stat().st_size
+    print(f"wrote {target} ({size / 1e6:.2f} MB)")
+    if size > MAX_BYTES:
+        target.unlink()
+        print(f"too large: {size} > {MAX_BYTES} bytes; removed", file=sys.stderr)
+        return 1
+    _load_digits_table.cache_clear()
+    shipped = Benchmark(Table.load(target), "digits", name="digits") if args.dry_run else load_benchmark("digits")
+    built = Benchmark(table, "digits")
+    metrics = ["clean", "robust", "params", "flops"]
+    a, b = shipped.to_frame(metrics), built.to_frame(metrics)
+    worst = float(np.nanmax(np.abs(a[b.columns[-len(metrics):]].to_numpy() - b[b.columns[-len(metrics):]].to_numpy())))
+    print(f"{len(a)} classes; largest difference to the build after float32 storage: {worst:.2e}")
+    if (len(a) != 6466 and not args.dry_run) or worst > 1e-6:
+        print("the shipped table does not reproduce the build", file=sys.stderr)
+        return 1
+    figures = write_report(shipped, args.report)
+    for key in ("robust_p5_p95_span", "tau_clean_robust", "seed_noise_ratio", "conv_into_output_top5",
+                "conv_into_output_all"):
+        print(f"{key}: {figures[key]:.4f}")
+    failed = [k for k, ok in figures["checks"].items() if not ok]
+    if failed:
+        print(f"quality thresholds not met: {failed}", file=sys.stderr)
+        return 1
+    print(f"all thresholds met; report in {args.report}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
