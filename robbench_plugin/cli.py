@@ -123,7 +123,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.epochs is not None:
         recipe = recipe.replace(epochs=args.epochs)
     result = train(_parse_arch(args.arch), args.dataset, recipe, seed=args.seed, device=args.device,
-                   data_root=args.data_root, checkpoint_dir=args.checkpoint_dir, resume=args.resume, progress=True)
+                   data_root=args.data_root, checkpoint_dir=args.checkpoint_dir, resume=args.resume, progress=True,
+                   precision=args.precision)
     print(json.dumps({"arch": result.arch, "uid": result.uid, "device": result.device, "params_M": result.params,
                       "flops_M": result.flops, **{k: v for k, v in result.final.items() if k.startswith("val_")}},
                      indent=1))
@@ -339,6 +340,8 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--data-root", default=None, help="folder with the dataset files (not needed for digits)")
     s.add_argument("--checkpoint-dir", default=None)
     s.add_argument("--resume", action="store_true")
+    s.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                   help="auto = bf16 autocast on CUDA, fp32 elsewhere; bf16 is ~2x faster on CPUs with AVX512-BF16")
     s.set_defaults(func=_cmd_train)
 
     s = sub.add_parser("build", help="train every architecture into a resumable build directory")

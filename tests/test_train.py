@@ -62,6 +62,20 @@ def test_training_learns_on_digits():
     assert r.final["val_acc"] > 0.5  # 10 classes: chance is 0.1
 
 
+def test_precision_choices_on_cpu():
+    """``auto`` is fp32 on a CPU (same numbers as ``fp32``); ``bf16`` trains under bf16 autocast and
+    still learns (quick recipe; chance is 0.1); a bad value names the choices."""
+    auto = train(1000, "digits", "tiny", seed=1, device="cpu")
+    fp32 = train(1000, "digits", "tiny", seed=1, device="cpu", precision="fp32")
+    assert [e["val_acc"] for e in auto.epochs] == [e["val_acc"] for e in fp32.epochs]
+    assert [e["train_loss"] for e in auto.epochs] == [e["train_loss"] for e in fp32.epochs]
+    bf16 = train(1000, "digits", "quick", seed=0, device="cpu", precision="bf16")
+    assert bf16.final["val_acc"] > 0.5
+    assert 0.0 <= bf16.final["val_pgd_48.0_acc"] <= bf16.final["val_acc"] <= 1.0
+    with pytest.raises(ValueError, match="'fp16'; valid: 'auto', 'fp32', 'bf16'"):
+        train(1000, "digits", "tiny", device="cpu", precision="fp16")
+
+
 def test_device_errors():
     from robbench_plugin.train import select_device
 
