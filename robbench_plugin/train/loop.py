@@ -218,7 +218,10 @@ def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = 
                                 "opt": opt.state_dict(), "sched": sched.state_dict(), "rng": torch.get_rng_state(),
                                 "epochs": result.epochs}, ckpt)
         if bar is not None:
-            shown = {k: f"{v:.3f}" for k, v in record.items() if k in ("train_loss", "val_acc")}
+            pgd_metrics = [a.metric for a in recipe.eval_attacks if a.kind == "pgd"]
+            robust = max(pgd_metrics, key=lambda m: float(m.split("_")[2])) if pgd_metrics else None
+            shown = {("robust" if k == robust else k): f"{v:.3f}" for k, v in record.items()
+                     if k in ("train_loss", "val_acc", robust)}
             bar.set_postfix(shown, imgs_s=f"{seen / record['time_s']:.0f}")
             bar.update(1)
         if callback is not None and callback(dict(record)) is False:
