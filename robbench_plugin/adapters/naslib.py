@@ -219,22 +219,23 @@ def evaluated_architectures(optimizer: str, dataset_api: dict, budget: int, seed
     axis (full evaluations) as the other frameworks'."""
     import tempfile
 
-    config = make_config(optimizer, epochs=budget, seed=seed, config_file=config_file,
-                         save_dir=tempfile.mkdtemp(prefix="naslib-"), **search)
     log: list[str] = []
-    api = dict(dataset_api)
-    opt = _optimizer(config, api)
-    inner = opt.new_epoch
+    with tempfile.TemporaryDirectory(prefix="naslib-") as save_dir:  # NASLib's checkpoints and logs
+        config = make_config(optimizer, epochs=budget, seed=seed, config_file=config_file, save_dir=save_dir,
+                             **search)
+        api = dict(dataset_api)
+        opt = _optimizer(config, api)
+        inner = opt.new_epoch
 
-    def recording_new_epoch(epoch: int) -> None:
-        api["_recording"] = log
-        try:
-            inner(epoch)
-        finally:
-            api["_recording"] = None
+        def recording_new_epoch(epoch: int) -> None:
+            api["_recording"] = log
+            try:
+                inner(epoch)
+            finally:
+                api["_recording"] = None
 
-    opt.new_epoch = recording_new_epoch
-    _search(opt, config)
+        opt.new_epoch = recording_new_epoch
+        _search(opt, config)
     return log
 
 
