@@ -180,6 +180,11 @@ def _run_to_file(args: tuple[str, int, CompareSpec, str]) -> str:
     return path
 
 
+def run_path(out: Path, searcher: str, seed: int) -> Path:
+    """The CSV of one (searcher, seed) run under ``out``."""
+    return out / "runs" / f"{searcher.replace(':', '_')}__{seed}.csv"
+
+
 def hv_curve(spec: ProblemSpec, run: pd.DataFrame, axis: str, grid: np.ndarray) -> np.ndarray:
     """Hypervolume fraction of the true front reached by full-fidelity results up to each grid
     value of ``axis`` (``evals`` or ``sim_time``)."""
@@ -199,7 +204,7 @@ def compare(searchers: Sequence[str], seeds: int, cspec: CompareSpec, out: str |
     for s in searchers:
         ok, why = available(s)
         if not ok:
-            finished = all((out / "runs" / f"{s.replace(':', '_')}__{seed}.csv").is_file() for seed in range(seeds))
+            finished = all(run_path(out, s, seed).is_file() for seed in range(seeds))
             if finished:  # e.g. NASLib's runs made in another environment into the same --out
                 log(f"using the finished runs of {s} ({why})")
                 usable.append(s)
@@ -208,7 +213,7 @@ def compare(searchers: Sequence[str], seeds: int, cspec: CompareSpec, out: str |
             continue
         usable.append(s)
         for seed in range(seeds):
-            path = out / "runs" / f"{s.replace(':', '_')}__{seed}.csv"
+            path = run_path(out, s, seed)
             if path.is_file():
                 continue
             jobs.append((s, seed, cspec, str(path)))
@@ -223,7 +228,7 @@ def compare(searchers: Sequence[str], seeds: int, cspec: CompareSpec, out: str |
         else:
             for j in jobs:
                 log(f"done {Path(_run_to_file(j)).name}")
-    runs = pd.concat([pd.read_csv(out / "runs" / f"{s.replace(':', '_')}__{seed}.csv")
+    runs = pd.concat([pd.read_csv(run_path(out, s, seed))
                       for s in usable for seed in range(seeds)], ignore_index=True)
     atomic_write_bytes(out / "evaluations.csv", runs.to_csv(index=False).encode())
     return summarize(runs, cspec, out, usable, seeds)

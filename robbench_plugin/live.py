@@ -144,20 +144,11 @@ class LiveBenchmark:
         results = train_many(todo, self.dataset, self.recipe, workers=workers, backend=backend, device=self.device,
                              data_root=None if self.data_root is None else str(self.data_root),
                              ray_address=ray_address)
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
+        from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(todo), desc=f"train {self.dataset}", unit="arch")
-        n = 0
-        for rec in results:
+        for rec in tqdm(results, total=len(todo), desc=f"train {self.dataset}", unit="arch", disable=not progress):
             self.store.put(rec, self.recipe)
-            n += 1
-            if bar is not None:
-                bar.update(1)
-        if bar is not None:
-            bar.close()
-        return n
+        return len(todo)
 
     def _check_seed(self, seed: str) -> None:
         if seed not in self.seeds:

@@ -43,7 +43,7 @@ except ImportError as exc:
         "Python 3.11), and install its requirements; docs/naslib.md lists the set-up that was tested "
         f"(original error: {exc})") from exc
 
-from ..errors import InvalidChoiceError, RobBenchError
+from ..errors import InvalidChoiceError, RobBenchError, check_choice
 from ..objective import load_benchmark
 
 OBJECTIVE_ALIASES = ("robust", "clean")
@@ -255,10 +255,10 @@ def zero_cost_scores(model, x, y, num_classes: int, methods: tuple[str, ...] = Z
     import torch.nn.functional as F
     from naslib.predictors.zerocost import ZeroCost
 
+    for method in methods:
+        check_choice("NASLib zero-cost method", method, ZERO_COST_METHODS)
     out = {}
     for method in methods:
-        if method not in ZERO_COST_METHODS:
-            raise InvalidChoiceError("NASLib zero-cost method", method, ZERO_COST_METHODS)
         net = copy.deepcopy(model)
         net.get_loss_fn = lambda: F.cross_entropy  # what ZeroCost.query asks a NASLib graph for
         net.num_classes = num_classes

@@ -121,9 +121,13 @@ class RobustNASProblem(BaseProblem):
         return list(self.evaluate_constraints(trial.params).values())
 
     # --- study objective ------------------------------------------------------------
+    @staticmethod
+    def suggest_arch(trial: optuna.Trial) -> Arch:
+        """The architecture of the trial's six edge suggestions (suggesting again returns the same)."""
+        return arch_from_params({name: trial.suggest_categorical(name, OPS) for name in EDGE_NAMES})
+
     def __call__(self, trial: optuna.Trial) -> Union[float, tuple[float, ...]]:
-        params = {name: trial.suggest_categorical(name, OPS) for name in EDGE_NAMES}
-        arch = arch_from_params(params)
+        arch = self.suggest_arch(trial)
         trial.set_user_attr("arch", arch.string)
         trial.set_user_attr("index", arch.index)
         trial.set_user_attr("uid", arch.uid)
@@ -182,7 +186,7 @@ def optimize_batched(problem: RobustNASProblem, study: optuna.Study, n_trials: i
     done = 0
     while done < n_trials:
         trials = [study.ask() for _ in range(min(batch_size, n_trials - done))]
-        archs = [arch_from_params({name: t.suggest_categorical(name, OPS) for name in EDGE_NAMES}) for t in trials]
+        archs = [problem.suggest_arch(t) for t in trials]
         if hasattr(problem.benchmark, "prefetch"):
             problem.benchmark.prefetch(archs, workers=workers, backend=backend, ray_address=ray_address)
         for t in trials:

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..build_table import aliases_for_recipe
 from ..costs import arch_costs
 from ..errors import check_choice
 from ..space import ArchLike, Arch
@@ -173,6 +174,7 @@ def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = 
         from tqdm.auto import tqdm
 
         bar = tqdm(total=recipe.epochs, initial=start - 1, desc=f"train uid {a.uid}", unit="epoch")
+        robust = aliases_for_recipe(recipe.to_dict()).get("robust")  # shown as "robust" on the bar
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16)
     eps, alpha = recipe.train_eps / 255, recipe.train_alpha / 255
     for epoch in range(start, recipe.epochs + 1):
@@ -218,8 +220,6 @@ def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = 
                                 "opt": opt.state_dict(), "sched": sched.state_dict(), "rng": torch.get_rng_state(),
                                 "epochs": result.epochs}, ckpt)
         if bar is not None:
-            pgd_metrics = [a.metric for a in recipe.eval_attacks if a.kind == "pgd"]
-            robust = max(pgd_metrics, key=lambda m: float(m.split("_")[2])) if pgd_metrics else None
             shown = {("robust" if k == robust else k): f"{v:.3f}" for k, v in record.items()
                      if k in ("train_loss", "val_acc", robust)}
             bar.set_postfix(shown, imgs_s=f"{seen / record['time_s']:.0f}")
