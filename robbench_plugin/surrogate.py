@@ -16,9 +16,10 @@ Extra ``surrogate`` (lightgbm, scikit-learn).
 """
 from __future__ import annotations
 
-import io
 import json
+import lzma
 import pickle
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -36,6 +37,7 @@ from .table import Table, TableMeta
 
 FEATURE_VERSION = 1
 BACKENDS = ("auto", "lightgbm", "sklearn")
+_MAGIC = b"RBSURR2\n"
 
 
 def _version() -> str:
@@ -112,13 +114,15 @@ class SurrogateModel:
             seed: str = "mean", n_models: int = 5, backend: str = "auto", random_state: int = 0,
             n_estimators: int = 400) -> "SurrogateModel":
         """Fit on ``bench``'s values (``seed`` label or mean) at every recorded fidelity, over
-        ``uids`` (default all classes present). ``metrics`` default: every accuracy metric.
+        ``uids`` (default all classes present). ``metrics`` default: those behind the benchmark's
+        aliases (clean and robust accuracy), else every accuracy metric.
         ``n_estimators``: boosting rounds per ensemble member."""
         backend = resolve_backend(backend)
         if n_models < 1:
             raise ValueError(f"n_models must be >= 1, got {n_models}")
         if metrics is None:
-            metrics = [m for m in bench.metrics if m.endswith("_acc") and m != "train_acc"]
+            metrics = sorted(set(bench.aliases.values()) & set(bench.metrics)) or \
+                [m for m in bench.metrics if m.endswith("_acc") and m != "train_acc"]
         metrics = [bench.resolve_metric(m) for m in metrics]
         bad = [m for m in metrics if m in COST_METRICS]
         if bad:
@@ -178,31 +182,88 @@ class SurrogateModel:
         return mean, std
 
     # --- persistence ----------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Pickle with a JSON header (versions, training-data sha); atomic."""
+    def save(self, path: str | Path, fit_kwargs: dict | None = None) -> Path:
+        """Write an lzma-compressed pickle behind a JSON header (package and feature versions,
+        training-data sha, metrics, backend, and the ``fit_kwargs`` it was fitted with); atomic."""
         header = {"version": self.version, "feature_version": self.feature_version, "data_sha256": self.data_sha256,
-                  "metrics": self.metrics, "backend": self.backend}
-        buf = io.BytesIO()
-        pickle.dump(self, buf, protocol=pickle.HIGHEST_PROTOCOL)
-        head = json.dumps(header).encode()
-        return atomic_write_bytes(path, b"RBSURR1\n" + len(head).to_bytes(8, "little") + head + buf.getvalue())
+                  "dataset": self.dataset, "metrics": self.metrics, "backend": self.backend,
+                  "fit_kwargs": fit_kwargs or {}}
+        head = json.dumps(header, sort_keys=True).encode()
+        payload = lzma.compress(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL), preset=6)
+        return atomic_write_bytes(path, _MAGIC + len(head).to_bytes(8, "little") + head + payload)
+
+    @staticmethod
+    def read_header(path: str | Path) -> dict:
+        """The JSON header of a saved surrogate (cheap: the models are not read)."""
+        with open(path, "rb") as fh:
+            if fh.read(len(_MAGIC)) != _MAGIC:
+                raise DataFileError(f"{path} is not a robbench surrogate file")
+            n = int.from_bytes(fh.read(8), "little")
+            return json.loads(fh.read(n))
 
     @classmethod
     def load(cls, path: str | Path, expect_sha256: str | None = None) -> "SurrogateModel":
         """Load; the package version, feature version and (if given) the training data's sha
         must match, else :class:`DataFileError`."""
-        data = Path(path).read_bytes()
-        if not data.startswith(b"RBSURR1\n"):
-            raise DataFileError(f"{path} is not a robbench surrogate file")
-        n = int.from_bytes(data[8:16], "little")
-        header = json.loads(data[16:16 + n])
+        header = cls.read_header(path)
         if header["version"] != _version() or header["feature_version"] != FEATURE_VERSION:
             raise DataFileError(f"{path} was fitted with robbench-plugin {header['version']} (features "
                                 f"v{header['feature_version']}); this is {_version()} (v{FEATURE_VERSION}): refit it")
         if expect_sha256 is not None and header["data_sha256"] != expect_sha256:
             raise DataFileError(f"{path} was fitted on data {header['data_sha256'][:12]}..., not on this table "
                                 f"({expect_sha256[:12]}...): refit it")
-        return pickle.loads(data[16 + n:])
+        data = Path(path).read_bytes()
+        start = len(_MAGIC) + 8 + int.from_bytes(data[len(_MAGIC):len(_MAGIC) + 8], "little")
+        return pickle.loads(lzma.decompress(data[start:]))
+
+
+# --- fitted once, then reused -----------------------------------------------------------
+SHIPPED_SURROGATES = {"digits": "digits-surrogate.rbs"}
+
+
+def _cache_key(bench: Benchmark, fit_kwargs: dict) -> str:
+    import hashlib
+
+    blob = json.dumps({"data": bench.table.sha256(), "dataset": bench.dataset, "version": _version(),
+                       "features": FEATURE_VERSION, "fit": fit_kwargs}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def shipped_surrogate_path(name: str) -> Path | None:
+    """Path of the fitted surrogate shipped as package data for benchmark ``name``, if any."""
+    from importlib import resources
+
+    fname = SHIPPED_SURROGATES.get(name)
+    if fname is None:
+        return None
+    path = resources.files("robbench_plugin").joinpath("_data", fname)
+    return Path(str(path)) if path.is_file() else None
+
+
+def fitted_surrogate(bench: Benchmark, refit: bool = False, progress: bool = True, **fit_kw: Any) -> SurrogateModel:
+    """The surrogate of ``bench`` fitted with ``fit_kw`` (see :meth:`SurrogateModel.fit`), fitted
+    at most once: the package's shipped model when it was fitted on exactly this table with these
+    arguments, else ``<ROBBENCH_HOME>/surrogates/<key>.rbs`` (key = data sha, dataset, package
+    version and arguments), else fitted now and saved there. ``refit=True`` ignores both."""
+    from .paths import home
+
+    fit_kw = {k: (list(v) if isinstance(v, (tuple, np.ndarray)) else v) for k, v in fit_kw.items()}
+    sha = bench.table.sha256()
+    if not refit:
+        shipped = shipped_surrogate_path(bench.name)
+        if shipped is not None:
+            head = SurrogateModel.read_header(shipped)
+            if (head["data_sha256"], head["dataset"], head["fit_kwargs"]) == (sha, bench.dataset, fit_kw) \
+                    and head["version"] == _version():
+                return SurrogateModel.load(shipped, expect_sha256=sha)
+    cached = home() / "surrogates" / f"{_cache_key(bench, fit_kw)}.rbs"
+    if cached.is_file() and not refit:
+        return SurrogateModel.load(cached, expect_sha256=sha)
+    if progress:
+        print(f"fitting the surrogate of {bench.name!r} once (cached in {cached})", file=sys.stderr, flush=True)
+    model = SurrogateModel.fit(bench, **fit_kw)
+    model.save(cached, fit_kwargs=fit_kw)
+    return model
 
 
 class SurrogateBenchmark(Benchmark):
@@ -247,9 +308,11 @@ class SurrogateBenchmark(Benchmark):
         super().__init__(Table({model.dataset: block}, meta), model.dataset)
 
     @classmethod
-    def from_benchmark(cls, bench: Benchmark, noise: bool = False, noise_seed: int = 0, **fit_kw: Any
-                       ) -> "SurrogateBenchmark":
-        return cls(SurrogateModel.fit(bench, **fit_kw), noise=noise, noise_seed=noise_seed, name=f"{bench.name}")
+    def from_benchmark(cls, bench: Benchmark, noise: bool = False, noise_seed: int = 0, refit: bool = False,
+                       **fit_kw: Any) -> "SurrogateBenchmark":
+        """The surrogate benchmark of ``bench`` (fitted once, see :func:`fitted_surrogate`)."""
+        return cls(fitted_surrogate(bench, refit=refit, **fit_kw), noise=noise, noise_seed=noise_seed,
+                   name=f"{bench.name}")
 
     def uncertainty(self, arch, metric: str, fidelity: int | None = None) -> float:
         """Ensemble standard deviation of the prediction for ``arch``."""

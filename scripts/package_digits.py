@@ -4,7 +4,8 @@
 
 Refuses (exit 1) unless the build is complete, the file is <= 5 MB, it loads back as
 ``load_benchmark("digits")`` with the same values as the build, and the quality thresholds of
-``robbench_plugin.report.THRESHOLDS`` hold; then writes the report (markdown + plots).
+``robbench_plugin.report.THRESHOLDS`` hold; then writes the report (markdown + plots) and fits
+the default surrogate, shipped beside the table when it is <= 5 MB.
 """
 from __future__ import annotations
 
@@ -62,6 +63,27 @@ def main(argv=None) -> int:
         print(f"quality thresholds not met: {failed}", file=sys.stderr)
         return 1
     print(f"all thresholds met; report in {args.report}")
+    if args.dry_run:
+        return 0
+    return ship_surrogate(shipped)
+
+
+def ship_surrogate(bench) -> int:
+    """Fit the default surrogate (``load_benchmark("digits", mode="surrogate")``) on the shipped
+    table and ship it too when it is <= 5 MB."""
+    import time
+
+    from robbench_plugin.surrogate import SHIPPED_SURROGATES, SurrogateModel
+
+    target = TARGET.parent / SHIPPED_SURROGATES["digits"]
+    t = time.perf_counter()
+    model = SurrogateModel.fit(bench)
+    model.save(target, fit_kwargs={})
+    size = target.stat().st_size
+    print(f"surrogate of {model.metrics} fitted in {time.perf_counter() - t:.0f} s: {target} ({size / 1e6:.2f} MB)")
+    if size > MAX_BYTES:
+        target.unlink()
+        print("surrogate too large to ship; removed (it is fitted once on first use instead)", file=sys.stderr)
     return 0
 
 

@@ -129,3 +129,25 @@ def test_load_benchmark_surrogate_mode(synthetic_release):
                         n_models=1, n_estimators=100)
     assert sb.mode == "surrogate" and len(sb.uids) == 6466
     assert 0 <= sb.query(1000, "robust") <= 1
+
+
+def test_fitted_once_then_loaded_from_the_cache(kb, tmp_path, monkeypatch):
+    from robbench_plugin import surrogate as S
+
+    monkeypatch.setenv("ROBBENCH_HOME", str(tmp_path))
+    first = S.fitted_surrogate(kb, metrics=["robust"], n_models=1, n_estimators=60, progress=False)
+    files = list((tmp_path / "surrogates").glob("*.rbs"))
+    assert len(files) == 1 and S.SurrogateModel.read_header(files[0])["fit_kwargs"] == {
+        "metrics": ["robust"], "n_models": 1, "n_estimators": 60}
+
+    def no_fit(*a, **k):
+        raise AssertionError("refitted although a cached model exists")
+
+    monkeypatch.setattr(S.SurrogateModel, "fit", no_fit)
+    again = S.fitted_surrogate(kb, metrics=["robust"], n_models=1, n_estimators=60, progress=False)
+    idx = np.arange(100)
+    assert np.array_equal(again.predict(idx, "val_pgd_48.0_acc")[0], first.predict(idx, "val_pgd_48.0_acc")[0])
+    with pytest.raises(AssertionError, match="refitted"):  # other arguments or refit=True: a new fit
+        S.fitted_surrogate(kb, metrics=["robust"], n_models=2, n_estimators=60, progress=False)
+    with pytest.raises(AssertionError, match="refitted"):
+        S.fitted_surrogate(kb, metrics=["robust"], n_models=1, n_estimators=60, refit=True, progress=False)
