@@ -359,6 +359,11 @@ def evaluate_surrogate(bench: Benchmark, fractions: Sequence[float] = (0.05, 0.1
     Rows: model (surrogate | ridge | knn-edit), fraction, split, metric, scope (``final`` =
     the last fidelity; ``per-epoch`` = all (class, epoch) pairs pooled), kendall, spearman,
     and predict_ms_per_1k (latency to predict 1000 archs at one fidelity).
+
+    When the table has two or more seeds, a noise ceiling in the same run: on the held-out classes
+    that have both of the first two seeds, ``model="rerun"`` is the Kendall tau between those two
+    seeds (how well one training run ranks another run of the same classes), next to every model
+    scored against the first seed on the same classes (scope ``final-rerun-classes``).
     """
     import time
 
@@ -395,6 +400,8 @@ def evaluate_surrogate(bench: Benchmark, fractions: Sequence[float] = (0.05, 0.1
                     preds["ridge"][f] = Ridge(alpha=1.0).fit(Xtr[ok], train_y[f][ok]).predict(Xte)
                     ytr = np.where(ok, train_y[f], np.nanmean(train_y[f]))
                     preds["knn-edit"][f] = ytr[near].mean(1)
+                rows += _rerun_rows(bench, m, fids[-1], te, {k: v[fids[-1]] for k, v in preds.items()},
+                                    dict(fraction=frac, split=split, metric=m, n_train=len(tr)))
                 for name, per_f in preds.items():
                     final = fids[-1]
                     ok = ~np.isnan(truth[final])
@@ -412,6 +419,26 @@ def evaluate_surrogate(bench: Benchmark, fractions: Sequence[float] = (0.05, 0.1
             if progress:
                 print(f"fraction {frac:.2f} split {split}: done", flush=True)
     return pd.DataFrame(rows)
+
+
+def _rerun_rows(bench: Benchmark, metric: str, fidelity: int, test_uids: np.ndarray,
+                final_preds: dict[str, np.ndarray], base: dict) -> list[dict]:
+    """Noise-ceiling rows of :func:`evaluate_surrogate` (none when fewer than two seeds)."""
+    labels = [s for s in bench.seeds if s not in ("mean", "std")]
+    if len(labels) < 2:
+        return []
+    a = bench.query_many(test_uids, [metric], seed=labels[0], fidelity=fidelity)[metric].to_numpy()
+    b = bench.query_many(test_uids, [metric], seed=labels[1], fidelity=fidelity)[metric].to_numpy()
+    both = ~np.isnan(a) & ~np.isnan(b)
+    if both.sum() < 10:
+        return []
+    scope = "final-rerun-classes"
+    rows = [{**base, "model": "rerun", "scope": scope, "kendall": _kendall(b[both], a[both]),
+             "spearman": _spearman(b[both], a[both]), "predict_ms_per_1k": np.nan}]
+    for name, pred in final_preds.items():
+        rows.append({**base, "model": name, "scope": scope, "kendall": _kendall(pred[both], a[both]),
+                     "spearman": _spearman(pred[both], a[both]), "predict_ms_per_1k": np.nan})
+    return rows
 
 
 def summarize_evaluation(df: pd.DataFrame) -> pd.DataFrame:

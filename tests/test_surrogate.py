@@ -13,7 +13,7 @@ from robbench_plugin.surrogate import (SurrogateBenchmark, SurrogateModel, evalu
 from robbench_plugin.table import Table, TableMeta  # noqa: E402
 
 
-def known_function_bench():
+def known_function_rows() -> pd.DataFrame:
     """Accuracy = a fixed function of the cell (op counts, convs into the output, one
     interaction) rising with epochs; no noise. Everything it depends on is in the features."""
     uids = unique_indices()
@@ -26,7 +26,11 @@ def known_function_bench():
         frac = 1 - 0.5 ** e
         rows += [("digits", u, "val_acc", e, "0", 0.2 + s * frac) for u, s in zip(uids, score)]
         rows += [("digits", u, "val_pgd_48.0_acc", e, "0", 0.1 + 0.5 * s * frac) for u, s in zip(uids, score)]
-    df = pd.DataFrame(rows, columns=["dataset", "uid", "metric", "fidelity", "seed", "value"])
+    return pd.DataFrame(rows, columns=["dataset", "uid", "metric", "fidelity", "seed", "value"])
+
+
+def known_function_bench():
+    df = known_function_rows()
     meta = TableMeta(name="known", aliases={"clean": "val_acc", "robust": "val_pgd_48.0_acc"}, C=8, N=1)
     return Benchmark(Table.from_frame(df, meta), "digits")
 
@@ -151,3 +155,19 @@ def test_fitted_once_then_loaded_from_the_cache(kb, tmp_path, monkeypatch):
         S.fitted_surrogate(kb, metrics=["robust"], n_models=2, n_estimators=60, progress=False)
     with pytest.raises(AssertionError, match="refitted"):
         S.fitted_surrogate(kb, metrics=["robust"], n_models=1, n_estimators=60, refit=True, progress=False)
+
+
+@pytest.mark.parametrize("second_seed, expected", [(lambda v: v, 1.0), (lambda v: 1 - v, -1.0)])
+def test_rerun_noise_ceiling_is_the_tau_between_two_seeds(kb, second_seed, expected):
+    """Seed "1" (on a third of the classes) is a copy of seed "0" or its mirror image: the
+    rerun ceiling is then exactly +1 or -1, over those held-out classes only."""
+    base = known_function_rows()
+    some = set(unique_indices()[::3].tolist())
+    extra = base[base.uid.isin(some)].assign(seed="1", value=lambda d: second_seed(d.value))
+    meta = TableMeta(name="known2", aliases={"clean": "val_acc", "robust": "val_pgd_48.0_acc"}, C=8, N=1)
+    bench = Benchmark(Table.from_frame(pd.concat([base, extra]), meta), "digits")
+    out = evaluate_surrogate(bench, fractions=(0.5,), splits=1, metrics=["robust"], n_models=1)
+    rerun = out[(out.model == "rerun")]
+    # (the mirror image is exact up to float rounding, which can merge or split a few ties)
+    assert len(rerun) == 1 and rerun.kendall.iloc[0] == pytest.approx(expected, abs=0.005)
+    assert set(out[out.scope == "final-rerun-classes"].model) == {"rerun", "surrogate", "ridge", "knn-edit"}
