@@ -1,13 +1,15 @@
 """Every example runs with a tiny budget (skipped when its framework is absent)."""
 import pytest
 
-from .helpers import ROOT, curves_bench
+from robbench_plugin import load_benchmark
+
+from .helpers import ROOT
 from .helpers import load_example as load
 
 
 @pytest.fixture(scope="module")
 def bench():
-    return curves_bench()
+    return load_benchmark("digits")  # the embedded default
 
 
 def test_examples_are_all_covered():

@@ -12,14 +12,13 @@ pytestmark = pytest.mark.naslib
 naslib_adapter = pytest.importorskip("robbench_plugin.adapters.naslib")
 from naslib.search_spaces.core.query_metrics import Metric  # noqa: E402
 
-from .helpers import curves_bench  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def api():
-    return naslib_adapter.get_dataset_api(curves_bench(), objective="robust")
+    return naslib_adapter.get_dataset_api("digits", objective="robust")  # the embedded benchmark
 
 
 @pytest.mark.parametrize("name", ["rs", "re", "ls", "bananas", "npenas"])

@@ -7,11 +7,10 @@ from .helpers import ROOT, load_example  # noqa: E402
 
 
 @pytest.mark.parametrize("kind", ["journal", "sqlite"])
-def test_four_workers_share_a_storage_without_loss_or_duplicates(tmp_path, synthetic_release, kind):
+def test_four_workers_share_a_storage_without_loss_or_duplicates(tmp_path, kind):
     ex = load_example("optuna_parallel_workers")
     spec = f"journal:{tmp_path / 'j.log'}" if kind == "journal" else f"sqlite:///{tmp_path / 's.db'}"
-    study = ex.main(["--storage", spec, "--workers", "4", "--trials", "60", "--benchmark", "nas-robbench-201",
-                     "--data-dir", str(synthetic_release)])
+    study = ex.main(["--storage", spec, "--workers", "4", "--trials", "60"])  # the embedded digits benchmark
     numbers = [t.number for t in study.trials]
     assert len(study.trials) == 60
     assert sorted(numbers) == list(range(60))  # none lost, none duplicated
@@ -37,8 +36,7 @@ def test_search_command_reports_front_and_plot(synthetic_release, tmp_path, caps
     from robbench_plugin.cli import main
 
     out = tmp_path / "s"
-    rc = main(["search", "--benchmark", "nas-robbench-201", "--data-dir", str(synthetic_release), "--trials", "80",
-               "--out", str(out), "--sampler", "nsga2"])
+    rc = main(["search", "--trials", "80", "--out", str(out), "--sampler", "nsga2"])  # README's main job, smaller
     assert rc == 0
     s = json.loads((out / "summary.json").read_text())
     assert s["trials"] == 80 and 0 < s["hypervolume_ratio"] <= 1

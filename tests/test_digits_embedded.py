@@ -1,0 +1,104 @@
+"""The embedded digits benchmark as shipped: its shape against the build plan, its values against
+the costs model and the trainer's recorded layout, and the quality thresholds of the issue."""
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from robbench_plugin import Arch, load_benchmark
+from robbench_plugin.costs import all_costs
+from robbench_plugin.space import NUM_UNIQUE
+
+from .helpers import ROOT
+
+SHARED = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_benchmark()
+
+
+def test_default_is_digits_with_every_class_and_the_planned_seeds(digits):
+    assert digits.name == "digits" and digits.dataset == "digits"
+    assert len(digits.uids) == NUM_UNIQUE == 6466
+    assert digits.seeds == ["0", "1", "2", "mean", "std"]
+    robust = digits.resolve_metric("robust")
+    for seed in ("0", "1", "2"):
+        col = digits.query_many(digits.uids, [robust], seed=seed)[robust].to_numpy()
+        # seed 0 for all; seeds 1 and 2 for round(10% of 6466) = 647 classes
+        assert (~np.isnan(col)).sum() == (6466 if seed == "0" else 647)
+
+
+def test_representatives_are_the_releases_6466_ids(digits):
+    """The classes are NAS-Bench-201's own 6466 representatives (shared/data), independently listed."""
+    path = SHARED / "nb201_nonisomorphic_ids.txt"
+    if not path.is_file():
+        pytest.skip("shared/data with the 6466 representative ids is not beside the repository")
+    ids = sorted(int(x) for x in path.read_text().replace(",", " ").split())
+    assert ids == digits.uids.tolist()
+
+
+def test_values_are_fractions_and_curves_have_the_recorded_epochs(digits):
+    frame = digits.to_frame(["clean", "robust"])
+    values = frame[[digits.resolve_metric("clean"), digits.resolve_metric("robust")]].to_numpy()
+    assert np.isfinite(values).all() and (values >= 0).all() and (values <= 1).all()
+    # 300 validation images: every seed-0 accuracy is a multiple of 1/300
+    seed0 = digits.query_many(digits.uids[:200], ["clean"], seed="0")[digits.resolve_metric("clean")].to_numpy()
+    assert np.allclose(seed0 * 300, np.round(seed0 * 300), atol=1e-3)
+    curve = digits.curve(Arch.from_string("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+"
+                                          "|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"), "robust")
+    assert sorted(curve) == [1, 2, 4, 8]
+    assert digits.fidelities == list(range(1, 9))
+
+
+def test_costs_are_those_of_the_8x8_network(digits):
+    costs = all_costs("digits", 8, 1)
+    got = digits.query_many(digits.uids, ["params", "flops"])
+    assert np.array_equal(got["params"].to_numpy(), costs["params"][digits.uids])
+    assert np.array_equal(got["flops"].to_numpy(), costs["flops"][digits.uids])
+
+
+def test_simulated_time_is_the_recorded_epoch_times(digits):
+    uid = int(digits.uids[1234])
+    per_epoch = [digits.query(uid, "time_s", fidelity=e) for e in range(1, 9)]
+    assert all(t > 0 for t in per_epoch)
+    assert digits.train_time(uid, 8) == pytest.approx(sum(per_epoch))
+
+
+def test_quality_thresholds_of_the_shipped_table(digits):
+    pytest.importorskip("scipy")
+    from robbench_plugin.report import THRESHOLDS, quality_figures
+
+    fig = quality_figures(digits)
+    assert fig["robust_p5_p95_span"] >= THRESHOLDS["robust_p5_p95_span_min"]
+    assert fig["tau_clean_robust"] <= THRESHOLDS["tau_clean_robust_max"]
+    assert fig["seed_noise_ratio"] < THRESHOLDS["seed_noise_ratio_max"]
+    assert not math.isnan(fig["tau_clean_robust"])
+
+
+def test_shipped_surrogate_is_used_without_fitting(digits, monkeypatch):
+    pytest.importorskip("lightgbm")
+    from scipy.stats import kendalltau
+
+    from robbench_plugin import surrogate as S
+
+    if S.shipped_surrogate_path("digits") is None:
+        pytest.skip("no surrogate shipped with this installation")
+
+    def no_fit(*a, **k):
+        raise AssertionError("fitted although the package ships this surrogate")
+
+    monkeypatch.setattr(S.SurrogateModel, "fit", no_fit)
+    sb = load_benchmark("digits", mode="surrogate")
+    robust = digits.resolve_metric("robust")
+    pred = sb.query_many(digits.uids, [robust])[robust].to_numpy()
+    true = digits.query_many(digits.uids, [robust])[robust].to_numpy()
+    assert kendalltau(pred, true)[0] > 0.7  # fitted on all of them: in-sample ranks
+
+
+def test_package_data_stays_small():
+    data = Path(__import__("robbench_plugin").__file__).parent / "_data"
+    assert sum(p.stat().st_size for p in data.iterdir()) <= 10 * 1024 * 1024
+    assert (data / "digits.parquet").stat().st_size <= 5 * 1024 * 1024
