@@ -196,35 +196,40 @@ class SurrogateModel:
     def read_header(path: str | Path) -> dict:
         """The JSON header of a saved surrogate (cheap: the models are not read)."""
         with open(path, "rb") as fh:
-            if fh.read(len(_MAGIC)) != _MAGIC:
-                raise DataFileError(f"{path} is not a robbench surrogate file")
-            n = int.from_bytes(fh.read(8), "little")
-            return json.loads(fh.read(n))
+            return _parse_header(fh.read(len(_MAGIC) + 8), fh.read, path)[0]
 
     @classmethod
     def load(cls, path: str | Path, expect_sha256: str | None = None) -> "SurrogateModel":
         """Load; the package version, feature version and (if given) the training data's sha
         must match, else :class:`DataFileError`."""
-        header = cls.read_header(path)
+        data = Path(path).read_bytes()
+        header, start = _parse_header(data[:len(_MAGIC) + 8], lambda n: data[len(_MAGIC) + 8:len(_MAGIC) + 8 + n],
+                                      path)
         if header["version"] != _version() or header["feature_version"] != FEATURE_VERSION:
             raise DataFileError(f"{path} was fitted with robbench-plugin {header['version']} (features "
                                 f"v{header['feature_version']}); this is {_version()} (v{FEATURE_VERSION}): refit it")
         if expect_sha256 is not None and header["data_sha256"] != expect_sha256:
             raise DataFileError(f"{path} was fitted on data {header['data_sha256'][:12]}..., not on this table "
                                 f"({expect_sha256[:12]}...): refit it")
-        data = Path(path).read_bytes()
-        start = len(_MAGIC) + 8 + int.from_bytes(data[len(_MAGIC):len(_MAGIC) + 8], "little")
         return pickle.loads(lzma.decompress(data[start:]))
+
+
+def _parse_header(prefix: bytes, read, path) -> tuple[dict, int]:
+    """(header, offset of the payload) from the file's first bytes; ``read(n)`` gives the next n."""
+    if prefix[:len(_MAGIC)] != _MAGIC:
+        raise DataFileError(f"{path} is not a robbench surrogate file")
+    n = int.from_bytes(prefix[len(_MAGIC):], "little")
+    return json.loads(read(n)), len(_MAGIC) + 8 + n
 
 
 # --- fitted once, then reused -----------------------------------------------------------
 SHIPPED_SURROGATES = {"digits": "digits-surrogate.rbs"}
 
 
-def _cache_key(bench: Benchmark, fit_kwargs: dict) -> str:
+def _cache_key(bench: Benchmark, data_sha256: str, fit_kwargs: dict) -> str:
     import hashlib
 
-    blob = json.dumps({"data": bench.table.sha256(), "dataset": bench.dataset, "version": _version(),
+    blob = json.dumps({"data": data_sha256, "dataset": bench.dataset, "version": _version(),
                        "features": FEATURE_VERSION, "fit": fit_kwargs}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -256,7 +261,7 @@ def fitted_surrogate(bench: Benchmark, refit: bool = False, progress: bool = Tru
             if (head["data_sha256"], head["dataset"], head["fit_kwargs"]) == (sha, bench.dataset, fit_kw) \
                     and head["version"] == _version():
                 return SurrogateModel.load(shipped, expect_sha256=sha)
-    cached = home() / "surrogates" / f"{_cache_key(bench, fit_kw)}.rbs"
+    cached = home() / "surrogates" / f"{_cache_key(bench, sha, fit_kw)}.rbs"
     if cached.is_file() and not refit:
         return SurrogateModel.load(cached, expect_sha256=sha)
     if progress:
