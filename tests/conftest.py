@@ -44,3 +44,11 @@ def release_bench(synthetic_release, tmp_path_factory):
     from robbench_plugin import load_benchmark
 
     return load_benchmark("nas-robbench-201", dataset="cifar10", data_dir=synthetic_release)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """The embedded digits benchmark, as ``load_benchmark()`` gives it."""
+    from robbench_plugin import load_benchmark
+
+    return load_benchmark("digits")

@@ -15,12 +15,8 @@ from .helpers import ROOT
 SHARED = ROOT.parent / "shared" / "data"
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return load_benchmark()
-
-
 def test_default_is_digits_with_every_class_and_the_planned_seeds(digits):
+    assert load_benchmark().table is digits.table  # no arguments: the embedded default
     assert digits.name == "digits" and digits.dataset == "digits"
     assert len(digits.uids) == NUM_UNIQUE == 6466
     assert digits.seeds == ["0", "1", "2", "mean", "std"]

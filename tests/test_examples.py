@@ -1,15 +1,13 @@
 """Every example runs with a tiny budget (skipped when its framework is absent)."""
 import pytest
 
-from robbench_plugin import load_benchmark
-
 from .helpers import ROOT
 from .helpers import load_example as load
 
 
 @pytest.fixture(scope="module")
-def bench():
-    return load_benchmark("digits")  # the embedded default
+def bench(digits):
+    return digits  # the embedded default (conftest)
 
 
 def test_examples_are_all_covered():

@@ -12,7 +12,6 @@ pytestmark = pytest.mark.naslib
 naslib_adapter = pytest.importorskip("robbench_plugin.adapters.naslib")
 from naslib.search_spaces.core.query_metrics import Metric  # noqa: E402
 
-
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -40,21 +40,13 @@ def _check_against_table(study, problem, bench):
     return hv / spec.true_hypervolume()
 
 
-@pytest.fixture(scope="module")
-def digits():
-    from robbench_plugin import load_benchmark
-
-    return load_benchmark("digits")
-
-
 @pytest.mark.parametrize("sampler", ["tpe", "nsga2", "nsga3", "gp", "random", "bruteforce"])
 def test_each_sampler_on_clean_robust(digits, sampler):
     """Each sampler on the embedded benchmark: values equal the table's, front within the true one."""
-    bench = digits
-    problem = RobustNASProblem(bench, objectives=["clean", "robust"])
+    problem = RobustNASProblem(digits, objectives=["clean", "robust"])
     study = optuna.create_study(directions=problem.directions, sampler=make_sampler(sampler, seed=0))
     study.optimize(problem, n_trials=40 if sampler == "gp" else 80)
-    ratio = _check_against_table(study, problem, bench)
+    ratio = _check_against_table(study, problem, digits)
     assert ratio > 0.5, ratio
 
 
