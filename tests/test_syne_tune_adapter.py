@@ -79,6 +79,24 @@ def test_asha_simulation_stops_early_and_reports_table_values(bb, bench):
     assert (df["st_tuner_time"] >= df[METRIC_ELAPSED_TIME] - 1e-6).all()
 
 
+def test_training_time_budget_is_spent_on_training(bb, bench):
+    """A stopping scheduler under ``max_training_time`` trains for (almost) exactly that long:
+    trials stopped after one short epoch must not each cost Syne Tune's 5 s poll interval."""
+    import pandas as pd
+
+    budget = 15 * float(np.mean([bench.train_time(i) for i in range(0, 15625, 97)]))
+    df = simulate(bb, make_scheduler("moasha", bb, metrics=[METRIC_VALID_ERROR, METRIC_ROBUST_ERROR], seed=0),
+                  n_workers=1, max_training_time=budget)
+    runtime = pd.to_numeric(df["metric_runtime"], errors="coerce")
+    longest_trial = max(bench.train_time(i) for i in range(0, 15625, 97))
+    assert budget <= runtime.sum() <= budget + longest_trial
+    assert (df.groupby("trial_id")["hp_epoch"].max() == 1).sum() >= 5  # trials stopped at the first rung
+    # one worker: the clock is the training time plus the poll waits (a tenth of an epoch) and compute
+    assert df["st_tuner_time"].max() < 1.5 * runtime.sum()
+    with pytest.raises(ValueError, match="max_training_time"):
+        simulate(bb, make_scheduler("random", bb), max_training_time=0)
+
+
 @pytest.mark.parametrize("name", ["moasha", "morea", "mosurrogate", "morandom"])
 def test_multi_objective_schedulers_run(bb, name):
     if name == "mosurrogate":
@@ -120,5 +138,7 @@ def test_bad_inputs(bb):
         make_scheduler("asha", bb, metrics=["metric_accuracy"])
     with pytest.raises(ValueError, match="at least one"):
         simulate(bb, make_scheduler("random", bb))
+    with pytest.raises(ValueError, match="tuner_sleep_time"):
+        simulate(bb, make_scheduler("random", bb), max_num_trials=2, tuner_sleep_time=0)
     with pytest.raises(ValueError, match="mode"):
         load_blackbox("digits", mode="live")

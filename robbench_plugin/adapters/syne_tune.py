@@ -38,6 +38,7 @@ except ImportError as exc:  # pragma: no cover - depends on the extra
 
     raise MissingExtraError("syne-tune", "syne-tune") from exc
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InvalidChoiceError, check_choice
@@ -192,20 +193,41 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
 
 
 def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_wallclock_time: float | None = None,
-             max_num_trials: int | None = None, max_num_evaluations: int | None = None, seed: int = 0,
-             tuner_name: str | None = None) -> pd.DataFrame:
+             max_num_trials: int | None = None, max_num_evaluations: int | None = None,
+             max_training_time: float | None = None, seed: int = 0, tuner_name: str | None = None,
+             tuner_sleep_time: float | None = None) -> pd.DataFrame:
     """Run ``scheduler`` in Syne Tune's simulator (``UserBlackboxBackend`` + ``SimulatorCallback``)
     on ``blackbox``; returns every reported result (one row per trial and fidelity, with
-    ``st_tuner_time`` the simulator's clock). Stops at whichever limit comes first."""
+    ``st_tuner_time`` the simulator's clock). Stops at whichever limit comes first.
+
+    ``max_wallclock_time`` (s) limits the simulator's clock; ``max_training_time`` (s) limits the
+    training time the workers spent, summed over trials (each trial's largest
+    ``metric_elapsed_time``; exact for stopping schedulers, which never resume a trial), so the
+    budget does not depend on the worker count or on how long the tuner waits between results.
+
+    ``tuner_sleep_time`` (simulated s) is how far the clock moves each time the tuner waits for a
+    result. Syne Tune's default (5 s) suits benchmarks whose epochs take minutes; on a table whose
+    epochs take fractions of a second it would make every trial, even one stopped after its first
+    epoch, cost at least 5 s. The default here is a tenth of the shortest epoch in the blackbox.
+    """
     from syne_tune import StoppingCriterion, Tuner
     from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
     from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
 
-    if max_wallclock_time is None and max_num_trials is None and max_num_evaluations is None:
-        raise ValueError("give at least one of max_wallclock_time, max_num_trials, max_num_evaluations")
-    backend = UserBlackboxBackend(blackbox=blackbox, elapsed_time_attr=METRIC_ELAPSED_TIME, seed=seed)
+    limits = (max_wallclock_time, max_num_trials, max_num_evaluations, max_training_time)
+    if all(v is None for v in limits):
+        raise ValueError("give at least one of max_wallclock_time, max_num_trials, max_num_evaluations, "
+                         "max_training_time")
+    if tuner_sleep_time is None:
+        tuner_sleep_time = shortest_epoch_time(blackbox) / 10
+    if not tuner_sleep_time > 0:
+        raise ValueError(f"tuner_sleep_time must be > 0 simulated seconds, got {tuner_sleep_time!r}")
+    backend = UserBlackboxBackend(blackbox=blackbox, elapsed_time_attr=METRIC_ELAPSED_TIME, seed=seed,
+                                  tuner_sleep_time=tuner_sleep_time)
     stop = StoppingCriterion(max_wallclock_time=max_wallclock_time, max_num_trials_started=max_num_trials,
                              max_num_evaluations=max_num_evaluations)
+    if max_training_time is not None:
+        stop = _TrainingTimeLimit(stop, max_training_time)
     callback = SimulatorCallback()
     tuner = Tuner(trial_backend=backend, scheduler=scheduler, stop_criterion=stop, n_workers=n_workers,
                   sleep_time=0, callbacks=[callback], results_update_interval=1e9,
@@ -215,3 +237,25 @@ def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_
     results = callback.dataframe()
     configs = tuner.tuning_status.get_dataframe()[["trial_id", *CONFIG_KEYS]].drop_duplicates("trial_id")
     return results.drop(columns=[c for c in CONFIG_KEYS if c in results.columns]).merge(configs, on="trial_id")
+
+
+def shortest_epoch_time(blackbox: BlackboxTabular) -> float:
+    """The smallest positive ``metric_runtime`` (s) in ``blackbox``'s table (1.0 if it has none)."""
+    i = list(blackbox.objectives_names).index(METRIC_TIME_THIS_RESOURCE)
+    runtimes = np.asarray(blackbox.objectives_evaluations[..., i], dtype=float)
+    positive = runtimes[np.isfinite(runtimes) & (runtimes > 0)]
+    return float(positive.min()) if positive.size else 1.0
+
+
+class _TrainingTimeLimit:
+    """Stopping criterion: ``inner`` or the summed training time of all trials >= ``limit`` s."""
+
+    def __init__(self, inner: Any, limit: float):
+        if not limit > 0:
+            raise ValueError(f"max_training_time must be > 0 seconds, got {limit!r}")
+        self.inner, self.limit = inner, float(limit)
+
+    def __call__(self, status: Any) -> bool:
+        spent = sum(stats.max_metrics.get(METRIC_ELAPSED_TIME, 0.0)
+                    for stats in status.trial_metric_statistics.values())
+        return spent >= self.limit or self.inner(status)
