@@ -210,19 +210,30 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_proxies(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from .errors import DataFileError
+    from .fileutil import atomic_write_bytes
     from .proxies import plot_correlations, proxy_correlations, proxy_table
 
-    bench = _bench(args)
-    df = proxy_table(bench, n=args.n, batch=args.batch, progress=True, naslib=args.naslib)
+    if args.table:
+        df = pd.read_csv(args.table)
+        missing = [c for c in ("clean", "robust") if c not in df.columns]
+        if missing:
+            raise DataFileError(f"--table {args.table!r} lacks the columns {missing}; give a CSV written by "
+                                "robbench proxies --out")
+        source = f"{len(df)} classes of {args.table}"
+    else:
+        bench = _bench(args)
+        df = proxy_table(bench, n=args.n, batch=args.batch, progress=True, naslib=args.naslib)
+        source = f"{len(df)} classes of {bench.name}/{bench.dataset}"
     corr = proxy_correlations(df)
     if args.out:
-        df.to_csv(args.out, index=False)
+        atomic_write_bytes(args.out, df.to_csv(index=False).encode())
     if args.plot:
-        plot_correlations(corr, args.plot, title=f"zero-cost proxies vs accuracy, {len(df)} classes of "
-                                                 f"{bench.name}/{bench.dataset}")
+        plot_correlations(corr, args.plot, title=f"zero-cost proxies vs accuracy, {source}")
         print(f"wrote {args.plot}")
     with pd.option_context("display.width", 200, "display.float_format", "{:.3f}".format):
-        print(corr.pivot(index="proxy", columns="target", values=["spearman", "kendall"]).to_string())
+        print(corr.pivot(index="proxy", columns="target", values=["spearman", "kendall", "partial"]).to_string())
+    print("partial: Spearman with one accuracy given the other")
     return 0
 
 
@@ -327,6 +338,8 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--plot", default=None, help="PNG of the correlations")
     s.add_argument("--naslib", default=None, action=argparse.BooleanOptionalAction,
                    help="also NASLib's zero-cost predictors (default: when NASLib is importable)")
+    s.add_argument("--table", default=None,
+                   help="correlations of a CSV written earlier with --out, instead of computing proxies")
     _add_bench_args(s)
     s.set_defaults(func=_cmd_proxies)
 

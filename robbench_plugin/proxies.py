@@ -136,9 +136,24 @@ def proxy_table(bench, n: int = 200, batch: int = 32, seed: int = 0, progress: b
     return pd.DataFrame(rows)
 
 
+def partial_spearman(x, y, z) -> float:
+    """Spearman correlation of ``x`` and ``y`` with ``z`` partialled out, in [-1, 1]:
+    (r_xy - r_xz r_yz) / sqrt((1 - r_xz^2)(1 - r_yz^2)) on Spearman coefficients. For a proxy,
+    robust accuracy and clean accuracy it says whether the proxy knows anything about robust
+    accuracy that clean accuracy does not already tell (the two are strongly correlated)."""
+    from scipy.stats import spearmanr
+
+    r = spearmanr(np.column_stack([x, y, z]))[0]
+    rxy, rxz, ryz = r[0, 1], r[0, 2], r[1, 2]
+    den = np.sqrt((1 - rxz ** 2) * (1 - ryz ** 2))
+    return float((rxy - rxz * ryz) / den) if den > 0 else float("nan")
+
+
 def proxy_correlations(df: pd.DataFrame, proxies: Sequence[str] | None = None) -> pd.DataFrame:
-    """Spearman and Kendall of each proxy (and of -ntk_cond) with clean and robust accuracy;
-    ``proxies`` default: :data:`PROXIES` and every ``naslib_*`` column of ``df``."""
+    """Spearman and Kendall of each proxy (and of -ntk_cond) with clean and robust accuracy, and
+    ``partial``: the Spearman correlation with one target given the other
+    (:func:`partial_spearman`); ``proxies`` default: :data:`PROXIES` and every ``naslib_*``
+    column of ``df``."""
     from scipy.stats import kendalltau, spearmanr
 
     if proxies is None:
@@ -148,10 +163,11 @@ def proxy_correlations(df: pd.DataFrame, proxies: Sequence[str] | None = None) -
     for p in cols:
         vals = -df["ntk_cond"] if p == "-ntk_cond" else df[p]
         ok = np.isfinite(vals.to_numpy(dtype=float))
-        for target in ("clean", "robust"):
+        for target, other in (("clean", "robust"), ("robust", "clean")):
             rows.append({"proxy": p, "target": target, "n": int(ok.sum()),
                          "spearman": float(spearmanr(vals[ok], df[target][ok])[0]),
-                         "kendall": float(kendalltau(vals[ok], df[target][ok])[0])})
+                         "kendall": float(kendalltau(vals[ok], df[target][ok])[0]),
+                         "partial": partial_spearman(vals[ok], df[target][ok], df[other][ok])})
     return pd.DataFrame(rows)
 
 

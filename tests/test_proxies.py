@@ -39,3 +39,45 @@ def test_correlations_sign_and_shape():
     c = proxy_correlations(df, proxies=("ntk_cond", "synflow")).set_index(["proxy", "target"])
     assert c.loc[("-ntk_cond", "clean"), "spearman"] == pytest.approx(1.0)
     assert c.loc[("synflow", "robust"), "kendall"] == pytest.approx(-1.0)
+
+
+def test_partial_spearman_equals_correlation_of_rank_residuals():
+    """Second implementation: Pearson correlation of the ranks of x and y after regressing each
+    on the ranks of z."""
+    from scipy.stats import rankdata
+
+    from robbench_plugin.proxies import partial_spearman
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=200)
+    x = z + rng.normal(size=200)
+    y = 0.8 * z + 0.3 * x + rng.normal(size=200)
+    rx, ry, rz = (rankdata(v) for v in (x, y, z))
+
+    def residual(a):
+        return a - np.polyval(np.polyfit(rz, a, 1), rz)
+
+    expected = np.corrcoef(residual(rx), residual(ry))[0, 1]
+    assert partial_spearman(x, y, z) == pytest.approx(expected, abs=1e-9)
+    # a proxy that only sees z knows nothing about y beyond z
+    assert abs(partial_spearman(z + 1e-3 * rng.normal(size=200), z + rng.normal(size=200), z)) < 0.2
+
+
+def test_cli_correlations_from_a_saved_table(tmp_path, capsys):
+    import pandas as pd
+
+    from robbench_plugin.cli import main
+
+    rng = np.random.default_rng(1)
+    clean = rng.uniform(size=50)
+    df = pd.DataFrame({"clean": clean, "robust": clean + rng.normal(0, 0.1, 50), "ntk_cond": rng.uniform(1, 9, 50),
+                       "ntk_trace": -clean, "grad_norm": clean, "snip": clean, "synflow": clean, "jacov": clean})
+    df.to_csv(tmp_path / "p.csv", index=False)
+    assert main(["proxies", "--table", str(tmp_path / "p.csv"), "--plot", str(tmp_path / "p.png")]) == 0
+    out = capsys.readouterr().out
+    assert (tmp_path / "p.png").stat().st_size > 1000
+    synflow = next(line for line in out.splitlines() if line.startswith("synflow"))
+    assert float(synflow.split()[1]) == pytest.approx(1.0)  # Spearman with clean: the same ranking
+    pd.DataFrame({"clean": clean}).to_csv(tmp_path / "bad.csv", index=False)
+    assert main(["proxies", "--table", str(tmp_path / "bad.csv")]) == 2
+    assert "lacks the columns ['robust']" in capsys.readouterr().err
