@@ -97,6 +97,19 @@ def test_training_time_budget_is_spent_on_training(bb, bench):
         simulate(bb, make_scheduler("random", bb), max_training_time=0)
 
 
+def test_grace_period_sets_the_first_rung(bb):
+    def last_epochs(**kw):
+        df = simulate(bb, make_scheduler("moasha", bb, metrics=[METRIC_VALID_ERROR, METRIC_ROBUST_ERROR], seed=0,
+                                         **kw), n_workers=1, max_num_trials=60)
+        return df.groupby("trial_id")["hp_epoch"].max().sort_index().iloc[:-1]  # the tuner stops the last one
+
+    default, later = last_epochs(), last_epochs(grace_period=4)
+    assert (default < 4).sum() >= 3  # the first rung is epoch 1: trials are stopped at 1 or 2
+    assert len(later) >= 50 and (later >= 4).all()  # with grace period 4 none is stopped before epoch 4
+    with pytest.raises(ValueError, match="grace_period.*3"):
+        make_scheduler("asha", bb, grace_period=3)
+
+
 @pytest.mark.parametrize("name", ["moasha", "morea", "mosurrogate", "morandom"])
 def test_multi_objective_schedulers_run(bb, name):
     if name == "mosurrogate":

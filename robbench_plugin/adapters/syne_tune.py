@@ -120,15 +120,17 @@ MULTI_OBJECTIVE = ("moasha", "morea", "mosurrogate", "ehvi", "morandom")
 
 
 def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] = (METRIC_ROBUST_ERROR,),
-                   seed: int = 0, max_t: int | None = None) -> Any:
+                   seed: int = 0, max_t: int | None = None, grace_period: int | None = None) -> Any:
     """A Syne Tune scheduler by short name, on ``blackbox``'s configuration space.
 
     Single objective (first of ``metrics``, minimised): ``asha``, ``hyperband`` (ASHA with
     brackets), ``bohb``, ``random``, ``bo`` (TPE), ``rea``. Multi-objective (all ``metrics``,
     minimised): ``moasha``, ``morea`` (MultiObjectiveRegularizedEvolution), ``mosurrogate``
     (MultiObjectiveMultiSurrogateSearcher), ``ehvi`` (needs botorch), ``morandom``.
-    Multi-fidelity schedulers use ``hp_epoch`` with grace period = the first fidelity and
-    reduction factor 2 (the digits fidelities 1, 2, 4, 8 are exactly the rungs).
+    Multi-fidelity schedulers use ``hp_epoch`` with reduction factor 2 (the digits fidelities
+    1, 2, 4, 8 are exactly the rungs) and ``grace_period`` = the first rung, one of the
+    blackbox's fidelities (default: the smallest; on digits epoch 1 barely ranks the final
+    accuracy, so 2 or 4 may suit it better).
     """
     from syne_tune.optimizer import baselines as B
 
@@ -141,7 +143,9 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
     for m in metrics:
         if m not in blackbox.objectives_names:
             raise InvalidChoiceError("metric", m, blackbox.objectives_names)
-    grace = int(min(fids))
+    grace = int(min(fids)) if grace_period is None else grace_period
+    if grace not in [int(f) for f in fids] or grace > max_t:
+        raise InvalidChoiceError("grace_period", grace_period, [int(f) for f in fids if f <= max_t])
     if name in ("asha", "hyperband"):
         return B.ASHA(cs, metric=metrics[0], time_attr=TIME_ATTR, max_t=max_t, grace_period=grace,
                       reduction_factor=2, brackets=3 if name == "hyperband" else 1, random_seed=seed)
