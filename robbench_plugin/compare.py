@@ -2,13 +2,14 @@
 
 Searchers are named ``framework:name`` (see :data:`SEARCHERS`); a framework that is not
 installed is skipped with a line saying so, unless all its runs are already in ``<out>/runs``
-(so NASLib, which needs its own environment, can run there into the same output directory). Every (searcher, seed) run is written to
-``<out>/runs/<searcher>__<seed>.csv`` atomically and skipped when re-running (resumable); runs
-go to parallel processes.
+(so NASLib, which needs its own environment, can run there into the same output directory).
+Every (searcher, seed) run is written to ``<out>/runs/<searcher>__<seed>.csv`` atomically and
+skipped when re-running (resumable); runs go to parallel processes.
 
-Budget: ``budget`` full evaluations. Full-fidelity searchers get ``budget`` evaluations; a
-multi-fidelity searcher gets the simulated time that ``budget`` evaluations of the average
-architecture (over all 15625, as random search draws them) take (so it may look at many more classes, each for fewer epochs): Syne Tune's simulator stops
+Budget: ``budget`` full evaluations. Full-fidelity searchers (Syne Tune's included, by trials)
+get ``budget`` evaluations; a multi-fidelity searcher (MOASHA) gets the simulated time that
+``budget`` evaluations of the average architecture (over all 15625, as random search draws them)
+take, so it may look at many more classes, each for fewer epochs: Syne Tune's simulator stops
 when the summed training time of its trials reaches that, and rows past it are dropped (the
 clock waits a tenth of the shortest epoch between polls, not Syne Tune's 5 s default, which on
 this table's sub-second epochs would spend most of the budget waiting). Each run's rows carry
