@@ -440,25 +440,20 @@ def _rerun_rows(bench: Benchmark, metric: str, fidelity: int, test_uids: np.ndar
     both = ~np.isnan(a) & ~np.isnan(b)
     if both.sum() < 10:
         return []
-    scope = "final-rerun-classes"
-    rows = [{**base, "model": "rerun", "scope": scope, "kendall": _kendall(b[both], a[both]),
-             "spearman": _spearman(b[both], a[both]), "predict_ms_per_1k": np.nan}]
-    for name, pred in final_preds.items():
-        rows.append({**base, "model": name, "scope": scope, "kendall": _kendall(pred[both], a[both]),
-                     "spearman": _spearman(pred[both], a[both]), "predict_ms_per_1k": np.nan})
-    # a less noisy target on the same classes: the mean of all their seeds; "rerun" here is one
+    # a less noisy target on the same classes: the mean of all their seeds; "rerun" there is one
     # seed against the mean of the others
     runs = np.column_stack([a, b] + [bench.query_many(test_uids, [metric], seed=s, fidelity=fidelity)[metric]
-                                     .to_numpy() for s in labels[2:]])
-    runs = runs[both]
-    mean_all = np.nanmean(runs, axis=1)
-    mean_others = np.nanmean(runs[:, 1:], axis=1)
-    scope = "final-seed-mean-rerun-classes"
-    rows.append({**base, "model": "rerun", "scope": scope, "kendall": _kendall(runs[:, 0], mean_others),
-                 "spearman": _spearman(runs[:, 0], mean_others), "predict_ms_per_1k": np.nan})
-    for name, pred in final_preds.items():
-        rows.append({**base, "model": name, "scope": scope, "kendall": _kendall(pred[both], mean_all),
-                     "spearman": _spearman(pred[both], mean_all), "predict_ms_per_1k": np.nan})
+                                     .to_numpy() for s in labels[2:]])[both]
+    rows = []
+    # (scope, a rerun, what it is scored against, what the models are scored against)
+    for scope, rerun, reference, target in (
+            ("final-rerun-classes", runs[:, 1], runs[:, 0], runs[:, 0]),
+            ("final-seed-mean-rerun-classes", runs[:, 0], np.nanmean(runs[:, 1:], axis=1), np.nanmean(runs, axis=1))):
+        rows.append({**base, "model": "rerun", "scope": scope, "kendall": _kendall(rerun, reference),
+                     "spearman": _spearman(rerun, reference), "predict_ms_per_1k": np.nan})
+        for name, pred in final_preds.items():
+            rows.append({**base, "model": name, "scope": scope, "kendall": _kendall(pred[both], target),
+                         "spearman": _spearman(pred[both], target), "predict_ms_per_1k": np.nan})
     return rows
 
 

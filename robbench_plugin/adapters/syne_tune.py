@@ -143,9 +143,10 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
     for m in metrics:
         if m not in blackbox.objectives_names:
             raise InvalidChoiceError("metric", m, blackbox.objectives_names)
+    rungs = [int(f) for f in fids if f <= max_t]
     grace = int(min(fids)) if grace_period is None else grace_period
-    if grace not in [int(f) for f in fids] or grace > max_t:
-        raise InvalidChoiceError("grace_period", grace_period, [int(f) for f in fids if f <= max_t])
+    if grace not in rungs:
+        raise InvalidChoiceError("grace_period", grace_period, rungs)
     if name in ("asha", "hyperband"):
         return B.ASHA(cs, metric=metrics[0], time_attr=TIME_ATTR, max_t=max_t, grace_period=grace,
                       reduction_factor=2, brackets=3 if name == "hyperband" else 1, random_seed=seed)
@@ -205,9 +206,9 @@ def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_
     ``st_tuner_time`` the simulator's clock). Stops at whichever limit comes first.
 
     ``max_wallclock_time`` (s) limits the simulator's clock; ``max_training_time`` (s) limits the
-    training time the workers spent, summed over trials (each trial's largest
-    ``metric_elapsed_time``; exact for stopping schedulers, which never resume a trial), so the
-    budget does not depend on the worker count or on how long the tuner waits between results.
+    training time the workers spent (the sum of ``metric_runtime`` over every reported result),
+    so the budget does not depend on the worker count or on how long the tuner waits between
+    results.
 
     ``tuner_sleep_time`` (simulated s) is how far the clock moves each time the tuner waits for a
     result. Syne Tune's default (5 s) suits benchmarks whose epochs take minutes; on a table whose
@@ -252,7 +253,8 @@ def shortest_epoch_time(blackbox: BlackboxTabular) -> float:
 
 
 class _TrainingTimeLimit:
-    """Stopping criterion: ``inner`` or the summed training time of all trials >= ``limit`` s."""
+    """Stopping criterion: ``inner`` or the training time reported so far >= ``limit`` s (the
+    tuner's running sum of every result's ``metric_runtime``, so each check costs O(1))."""
 
     def __init__(self, inner: Any, limit: float):
         if not limit > 0:
@@ -260,6 +262,5 @@ class _TrainingTimeLimit:
         self.inner, self.limit = inner, float(limit)
 
     def __call__(self, status: Any) -> bool:
-        spent = sum(stats.max_metrics.get(METRIC_ELAPSED_TIME, 0.0)
-                    for stats in status.trial_metric_statistics.values())
+        spent = status.overall_metric_statistics.sum_metrics.get(METRIC_TIME_THIS_RESOURCE, 0.0)
         return spent >= self.limit or self.inner(status)
