@@ -64,7 +64,8 @@ def main() -> None:
                              fidelity_space=ours.fidelity_space, objectives_evaluations=fake,
                              fidelity_values=ours.fidelity_values, objectives_names=ours.objectives_names)
     # the same values in a BlackboxTabular built directly with Syne Tune's API (plain pandas
-    # columns): the schedulers make identical decisions, so this isolates the adapter's cost
+    # columns): the scheduler sees what it sees on ours (its decisions still differ between runs,
+    # since the simulator's clock includes real compute time)
     same = BlackboxTabular(hyperparameters=pd.DataFrame({c: ours.hyperparameters[c].astype(object).to_numpy()
                                                          for c in ours.hyperparameters.columns}),
                            configuration_space=ours.configuration_space, fidelity_space=ours.fidelity_space,
