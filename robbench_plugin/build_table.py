@@ -1,33 +1,90 @@
-"""Turn a build directory of ``robbench build`` into a :class:`~robbench_plugin.table.Table`."""
+"""Turn a build of ``robbench build`` into a :class:`~robbench_plugin.table.Table`.
+
+A build is a directory (``manifest.json`` + ``shards/*.jsonl``) or the same packed into one
+checksummed archive (:func:`pack_build`: ``<name>.tar.xz`` and ``<name>.tar.xz.sha256`` in
+``sha256sum`` format), which is how finished builds are kept in the repository.
+"""
 from __future__ import annotations
 
-import json
+import contextlib
+import hashlib
+import io
+import tarfile
+import tempfile
 from pathlib import Path
+from typing import Iterator
 
 from .errors import DataFileError
+from .fileutil import atomic_write_bytes, sha256_file
 from .table import Table, TableMeta, records_to_frame
+from .train.recipe import aliases_for_recipe
+
+ARCHIVE_SUFFIX = ".tar.xz"
 
 
-def aliases_for_recipe(recipe: dict) -> dict[str, str]:
-    """``clean`` -> ``val_acc``; ``robust`` -> PGD accuracy at the recipe's largest PGD eps."""
-    pgd = [a for a in recipe.get("eval_attacks", []) if a["kind"] == "pgd"]
-    out = {"clean": "val_acc"}
-    if pgd:
-        out["robust"] = f"val_pgd_{float(max(a['eps'] for a in pgd))}_acc"
-    return out
+def pack_build(build_dir: str | Path, archive: str | Path) -> str:
+    """Pack ``build_dir`` into ``archive`` (``.tar.xz``, members sorted, times and owners zeroed,
+    so the same build always gives the same bytes) and write ``<archive>.sha256``; returns the
+    sha256. Both files are written atomically."""
+    build_dir, archive = Path(build_dir), Path(archive)
+    if not (build_dir / "manifest.json").is_file():
+        raise DataFileError(f"{build_dir} is not a build directory (no manifest.json)")
+    if not archive.name.endswith(ARCHIVE_SUFFIX):
+        raise DataFileError(f"archive name {archive.name!r} must end in {ARCHIVE_SUFFIX}")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:xz", preset=9, format=tarfile.PAX_FORMAT) as tf:
+        for path in sorted(p for p in build_dir.rglob("*") if p.is_file()):
+            info = tf.gettarinfo(str(path), arcname=path.relative_to(build_dir).as_posix())
+            info.mtime, info.uid, info.gid, info.uname, info.gname, info.mode = 0, 0, 0, "", "", 0o644
+            with path.open("rb") as fh:
+                tf.addfile(info, fh)
+    data = buf.getvalue()
+    sha = hashlib.sha256(data).hexdigest()
+    atomic_write_bytes(archive, data)
+    atomic_write_bytes(archive.with_name(archive.name + ".sha256"), f"{sha}  {archive.name}\n".encode())
+    return sha
 
 
-def table_from_build(build_dir: str | Path, require_complete: bool = False, name: str | None = None) -> Table:
-    """All finished results of ``build_dir`` as a table (``time_source="recorded"``).
+@contextlib.contextmanager
+def opened_build(path: str | Path) -> Iterator[Path]:
+    """The build directory at ``path``, or a temporary unpacked copy of the archive at ``path``
+    after checking it against ``<path>.sha256`` (a mismatch or a missing checksum is an error)."""
+    path = Path(path)
+    if path.is_dir():
+        yield path
+        return
+    if not path.is_file() or not path.name.endswith(ARCHIVE_SUFFIX):
+        raise DataFileError(f"{path} is neither a build directory nor a build archive (*{ARCHIVE_SUFFIX})")
+    sums = path.with_name(path.name + ".sha256")
+    if not sums.is_file():
+        raise DataFileError(f"build archive {path} has no checksum file {sums.name}")
+    expected = sums.read_text().split()[0] if sums.read_text().split() else ""
+    actual = sha256_file(path)
+    if actual != expected:
+        raise DataFileError(f"build archive {path} does not match {sums.name} (sha256 {actual[:12]}... vs "
+                            f"{expected[:12]}...): a truncated or altered copy")
+    with tempfile.TemporaryDirectory(prefix="robbench-build-") as tmp:
+        try:
+            with tarfile.open(path, "r:xz") as tf:
+                tf.extractall(tmp, filter="data")
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise DataFileError(f"cannot unpack build archive {path}: {exc}") from exc
+        yield Path(tmp)
+
+
+def table_from_build(build: str | Path, require_complete: bool = False, name: str | None = None) -> Table:
+    """All finished results of a build (directory or archive) as a table (``time_source="recorded"``).
 
     With ``require_complete`` an unfinished build is an error.
     """
-    from .train.builder import BuildPlan, read_shards
-    build_dir = Path(build_dir)
-    manifest_path = build_dir / "manifest.json"
-    if not manifest_path.is_file():
-        raise DataFileError(f"{build_dir} is not a build directory (no manifest.json)")
-    manifest = json.loads(manifest_path.read_text())
+    with opened_build(build) as build_dir:
+        return _table_from_build_dir(build_dir, require_complete, name)
+
+
+def _table_from_build_dir(build_dir: Path, require_complete: bool, name: str | None) -> Table:
+    from .train.builder import BuildPlan, read_manifest, read_shards
+
+    manifest = read_manifest(build_dir)
     records = list(read_shards(build_dir))
     if not records:
         raise DataFileError(f"build {build_dir} has no finished results yet")

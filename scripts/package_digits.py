@@ -1,6 +1,8 @@
 """Turn a finished digits build into the package data of the embedded benchmark.
 
-    python scripts/package_digits.py [--build data/digits-build] [--report docs/digits-report]
+    python scripts/package_digits.py [--build data/digits-v1.build.tar.xz] [--report docs/digits-report]
+
+``--build`` is a build archive (checked against its ``.sha256``) or a build directory.
 
 Refuses (exit 1) unless the build is complete, the file is <= 5 MB, it loads back as
 ``load_benchmark("digits")`` with the same values as the build, and the quality thresholds of
@@ -22,7 +24,7 @@ MAX_BYTES = 5 * 1024 * 1024
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--build", default=str(ROOT / "data" / "digits-build"))
+    ap.add_argument("--build", default=str(ROOT / "data" / "digits-v1.build.tar.xz"))
     ap.add_argument("--report", default=str(ROOT / "docs" / "digits-report"))
     ap.add_argument("--dry-run", action="store_true",
                     help="check an unfinished build: write to a temporary file, not the package")
@@ -31,7 +33,8 @@ def main(argv=None) -> int:
     import tempfile
 
     from robbench_plugin.build_table import table_from_build
-    from robbench_plugin.objective import Benchmark, _load_digits_table, load_benchmark
+    from robbench_plugin.loader import load_benchmark, load_digits_table
+    from robbench_plugin.objective import Benchmark
     from robbench_plugin.report import write_report
     from robbench_plugin.table import Table
 
@@ -44,7 +47,7 @@ def main(argv=None) -> int:
         target.unlink()
         print(f"too large: {size} > {MAX_BYTES} bytes; removed", file=sys.stderr)
         return 1
-    _load_digits_table.cache_clear()
+    load_digits_table.cache_clear()
     shipped = Benchmark(Table.load(target), "digits", name="digits") if args.dry_run else load_benchmark("digits")
     built = Benchmark(table, "digits")
     metrics = ["clean", "robust", "params", "flops"]

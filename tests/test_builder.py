@@ -1,3 +1,4 @@
+import hashlib
 import os
 import signal
 import subprocess
@@ -9,7 +10,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-from robbench_plugin.build_table import table_from_build  # noqa: E402
+from robbench_plugin.build_table import pack_build, table_from_build  # noqa: E402
+from robbench_plugin.errors import DataFileError  # noqa: E402
 from robbench_plugin.objective import Benchmark  # noqa: E402
 from robbench_plugin.train.builder import BuildPlan, build, build_status, read_shards  # noqa: E402
 from robbench_plugin.train.recipe import Recipe  # noqa: E402
@@ -63,8 +65,47 @@ def test_build_resume_after_sigkill_never_duplicates(tmp_path):
 def test_manifest_guards_against_mixing_recipes(tmp_path):
     build(tmp_path, _plan(), workers=1, progress=False, limit=1)
     other = BuildPlan(dataset="digits", recipe=Recipe.preset("tiny").replace(epochs=2), uids=UIDS)
-    with pytest.raises(ValueError, match="recipe key"):
+    with pytest.raises(DataFileError, match="recipe_key"):
         build(tmp_path, other, workers=1, progress=False)
+
+
+@pytest.mark.parametrize("change, field", [({"extra_seeds": (2,)}, "extra_seeds"),
+                                           ({"extra_fraction": 0.25}, "extra_fraction"),
+                                           ({"plan_seed": 7}, "plan_seed"), ({"uids": UIDS[:3]}, "uids")])
+def test_manifest_guards_the_whole_plan(tmp_path, change, field):
+    """Same recipe, another plan: resuming would mix two job lists in one build, so it is refused."""
+    build(tmp_path, _plan(), workers=1, progress=False, limit=1)
+    before = sorted(p.name for p in (tmp_path / "shards").iterdir())
+    plan = BuildPlan(**{**dict(dataset="digits", recipe=_plan().recipe, uids=UIDS, extra_fraction=0.5,
+                               extra_seeds=(1,)), **change})
+    with pytest.raises(DataFileError, match=f"differs in {field}"):
+        build(tmp_path, plan, workers=1, progress=False)
+    assert sorted(p.name for p in (tmp_path / "shards").iterdir()) == before  # nothing written
+
+
+def test_corrupt_manifest_is_an_error_naming_the_file(tmp_path):
+    (tmp_path / "manifest.json").write_text('{"dataset": "digits", "reci')
+    with pytest.raises(DataFileError, match=r"manifest\.json is not valid JSON"):
+        table_from_build(tmp_path)
+    with pytest.raises(DataFileError, match=r"manifest\.json is not valid JSON"):
+        build(tmp_path, _plan(), workers=1, progress=False)
+
+
+def test_packed_build_reads_back_the_same_table_and_refuses_a_damaged_copy(tmp_path):
+    build(tmp_path / "b", _plan(), workers=1, progress=False, limit=3)
+    archive = tmp_path / "x.build.tar.xz"
+    sha = pack_build(tmp_path / "b", archive)
+    assert (tmp_path / "x.build.tar.xz.sha256").read_text() == f"{sha}  x.build.tar.xz\n"
+    assert hashlib.sha256(archive.read_bytes()).hexdigest() == sha
+    assert pack_build(tmp_path / "b", tmp_path / "y.build.tar.xz") == sha  # same build, same bytes
+    assert table_from_build(archive).sha256() == table_from_build(tmp_path / "b").sha256()
+    data = archive.read_bytes()
+    archive.write_bytes(data[:-10])
+    with pytest.raises(DataFileError, match="does not match x.build.tar.xz.sha256"):
+        table_from_build(archive)
+    (tmp_path / "x.build.tar.xz.sha256").unlink()
+    with pytest.raises(DataFileError, match="no checksum file"):
+        table_from_build(archive)
 
 
 def test_built_table_answers_like_the_records(tmp_path):

@@ -12,8 +12,6 @@ from robbench_plugin.space import NUM_UNIQUE
 
 from .helpers import ROOT
 
-SHARED = ROOT.parent / "shared" / "data"
-
 
 def test_default_is_digits_with_every_class_and_the_planned_seeds(digits):
     assert load_benchmark().table is digits.table  # no arguments: the embedded default
@@ -27,13 +25,9 @@ def test_default_is_digits_with_every_class_and_the_planned_seeds(digits):
         assert (~np.isnan(col)).sum() == (6466 if seed == "0" else 647)
 
 
-def test_representatives_are_the_releases_6466_ids(digits):
-    """The classes are NAS-Bench-201's own 6466 representatives (shared/data), independently listed."""
-    path = SHARED / "nb201_nonisomorphic_ids.txt"
-    if not path.is_file():
-        pytest.skip("shared/data with the 6466 representative ids is not beside the repository")
-    ids = sorted(int(x) for x in path.read_text().replace(",", " ").split())
-    assert ids == digits.uids.tolist()
+def test_representatives_are_the_releases_6466_ids(digits, published_representatives):
+    """The classes are NAS-Bench-201's own 6466 representatives (tests/data), independently listed."""
+    assert sorted(published_representatives) == digits.uids.tolist()
 
 
 def test_values_are_fractions_and_curves_have_the_recorded_epochs(digits):
@@ -98,3 +92,20 @@ def test_package_data_stays_small():
     data = Path(__import__("robbench_plugin").__file__).parent / "_data"
     assert sum(p.stat().st_size for p in data.iterdir()) <= 10 * 1024 * 1024
     assert (data / "digits.parquet").stat().st_size <= 5 * 1024 * 1024
+
+
+def test_build_archive_in_the_repository_reproduces_the_shipped_table(digits):
+    """data/digits-v1.build.tar.xz (checked against its .sha256 on reading) holds the records the
+    shipped table was packaged from: the same classes, seeds and epochs, values equal up to the
+    shipped table's float32 storage."""
+    from robbench_plugin.build_table import table_from_build
+    from robbench_plugin.objective import Benchmark
+
+    built = Benchmark(table_from_build(ROOT / "data" / "digits-v1.build.tar.xz", require_complete=True), "digits")
+    assert built.uids.tolist() == digits.uids.tolist() and built.seeds == digits.seeds
+    assert built.fidelities == digits.fidelities
+    for seed in ("0", "1", "2"):
+        for f in digits.fidelities:
+            a = built.query_many(built.uids, ["clean", "robust"], seed=seed, fidelity=f)
+            b = digits.query_many(digits.uids, ["clean", "robust"], seed=seed, fidelity=f)
+            assert np.allclose(a.to_numpy(), b.to_numpy(), rtol=0, atol=1e-7, equal_nan=True)

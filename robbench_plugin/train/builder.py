@@ -22,7 +22,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import check_choice
+from ..errors import DataFileError, InvalidValueError, check_choice
 from ..fileutil import append_jsonl, atomic_write_json, read_jsonl
 from ..space import unique_indices
 from .recipe import Recipe
@@ -71,17 +71,35 @@ def done_jobs(out_dir: str | Path) -> set[tuple[int, int]]:
     return {(int(r["uid"]), int(r["seed"])) for r in read_shards(out_dir)}
 
 
+def read_manifest(build_dir: str | Path) -> dict:
+    """The ``manifest.json`` of a build directory; a missing or unreadable one is an error naming it."""
+    path = Path(build_dir) / "manifest.json"
+    if not path.is_file():
+        raise DataFileError(f"{build_dir} is not a build directory (no manifest.json)")
+    try:
+        manifest = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataFileError(f"{path} is not valid JSON ({exc}); delete the build directory or restore the file") \
+            from exc
+    if not isinstance(manifest, dict) or "recipe" not in manifest or "dataset" not in manifest:
+        raise DataFileError(f"{path} is not a build manifest (needs 'dataset' and 'recipe')")
+    return manifest
+
+
 def _write_manifest(out_dir: Path, plan: BuildPlan) -> None:
-    path = out_dir / "manifest.json"
+    """Write the plan as ``manifest.json``, or check that an existing build has the same whole plan
+    (dataset, recipe, uids, extra seeds and fraction, plan seed): resuming another plan into the
+    same directory would mix two benchmarks."""
     wanted = plan.to_dict()
-    if path.is_file():
-        have = json.loads(path.read_text())
-        if have.get("recipe_key") != wanted["recipe_key"] or have.get("dataset") != wanted["dataset"]:
-            raise ValueError(f"{out_dir} holds a build of dataset {have.get('dataset')!r} with recipe key "
-                             f"{have.get('recipe_key')!r}; this plan is {wanted['dataset']!r} / "
-                             f"{wanted['recipe_key']!r}: use another --out directory")
+    if (out_dir / "manifest.json").is_file():
+        have = read_manifest(out_dir)
+        differ = sorted(k for k in wanted if k != "recipe" and have.get(k) != wanted[k])
+        if differ:
+            raise DataFileError(f"{out_dir} holds a build of another plan (differs in {', '.join(differ)}: "
+                                + "; ".join(f"{k} {have.get(k)!r} there, {wanted[k]!r} now" for k in differ[:3])
+                                + "): use another --out directory")
         return
-    atomic_write_json(path, wanted)
+    atomic_write_json(out_dir / "manifest.json", wanted)
 
 
 # --- workers --------------------------------------------------------------------------
@@ -162,7 +180,7 @@ def train_many(jobs: Sequence[tuple[int, int]], dataset: str, recipe: Recipe, wo
     """
     check_choice("backend", backend, BACKENDS)
     if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers!r}")
+        raise InvalidValueError(f"workers must be >= 1, got {workers!r}")
     if backend == "ray":
         return iter(_ray_results(jobs, dataset, recipe, workers, device, data_root, ray_address))
     return iter(_local_results(jobs, dataset, recipe, workers, device, data_root))
@@ -177,7 +195,7 @@ def build(out_dir: str | Path, plan: BuildPlan | None = None, workers: int = 2, 
     """
     check_choice("backend", backend, BACKENDS)
     if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers!r}")
+        raise InvalidValueError(f"workers must be >= 1, got {workers!r}")
     plan = plan or BuildPlan()
     out = Path(out_dir)
     (out / "shards").mkdir(parents=True, exist_ok=True)
