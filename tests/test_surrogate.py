@@ -5,6 +5,7 @@ import pytest
 pytest.importorskip("sklearn")
 from scipy.stats import kendalltau  # noqa: E402
 
+from robbench_plugin.costs import all_costs  # noqa: E402
 from robbench_plugin.errors import DataFileError  # noqa: E402
 from robbench_plugin.objective import Benchmark  # noqa: E402
 from robbench_plugin.space import index_to_ops_array, unique_indices  # noqa: E402
@@ -51,7 +52,11 @@ def test_recovers_ordering_of_known_function(kb):
         pred, std = model.predict(te, "val_pgd_48.0_acc", f)
         truth = kb.query_many(te, ["robust"], fidelity=f)["val_pgd_48.0_acc"].to_numpy()
         assert kendalltau(pred, truth)[0] > 0.9
-        assert (std >= 0).all()
+        # mean and std are those of the members' own predictions (two bootstraps: they differ)
+        X = features(te, np.full(len(te), f), all_costs("digits", 8, 1))
+        members = np.stack([m.predict(X) for m in model.models["val_pgd_48.0_acc"]])
+        assert np.allclose(pred, np.clip(members.mean(0), 0, 1)) and np.allclose(std, members.std(0))
+        assert (std > 0).mean() > 0.5
 
 
 def test_surrogate_benchmark_behaves_like_tabular(kb):
@@ -64,9 +69,12 @@ def test_surrogate_benchmark_behaves_like_tabular(kb):
     df = sb.query_many(np.arange(100), ["robust"])
     assert np.allclose(df["val_pgd_48.0_acc"], [sb.query(i, "robust") for i in range(100)])
     assert set(sb.curve(1000, "robust")) == {1, 2, 4}
-    assert sb.uncertainty(1000, "robust") >= 0
+    assert sb.uncertainty(1000, "robust", 4) == pytest.approx(model.predict([1000], "val_pgd_48.0_acc", 4)[1][0])
+    # the front is exactly the non-dominated classes of the predictions (brute force over all pairs)
     front = sb.pareto_front(["clean", "robust"])
-    assert len(front) >= 1
+    pts = sb.to_frame(["clean", "robust"])[["val_acc", "val_pgd_48.0_acc"]].to_numpy()
+    dominated = ((pts[None, :, :] >= pts[:, None, :]).all(2) & (pts[None, :, :] > pts[:, None, :]).any(2)).any(1)
+    assert sorted(map(tuple, front[["val_acc", "val_pgd_48.0_acc"]].to_numpy())) == sorted(map(tuple, pts[~dominated]))
 
 
 def test_noise_is_deterministic_under_seed(kb):
@@ -86,14 +94,72 @@ def test_save_load_and_mismatch_errors(kb, tmp_path, monkeypatch):
                           model.predict(np.arange(50), "val_pgd_48.0_acc")[0])
     with pytest.raises(DataFileError, match="not on this table"):
         SurrogateModel.load(path, expect_sha256="0" * 64)
-    import robbench_plugin
-
-    monkeypatch.setattr(robbench_plugin, "__version__", "9.9.9")
-    with pytest.raises(DataFileError, match="refit"):
-        SurrogateModel.load(path)
     (tmp_path / "bad").write_bytes(b"nope")
     with pytest.raises(DataFileError, match="not a robbench surrogate"):
         SurrogateModel.load(tmp_path / "bad")
+    (tmp_path / "old").write_bytes(b"RBSURR2\n" + bytes(8))
+    with pytest.raises(DataFileError, match="older format: refit"):
+        SurrogateModel.load(tmp_path / "old")
+
+
+def rewrite_header(path, out, **changes):
+    """A copy of the saved surrogate at ``path`` with header fields changed."""
+    import json
+
+    from robbench_plugin.surrogate.fileformat import _MAGIC
+
+    data = path.read_bytes()
+    n = int.from_bytes(data[len(_MAGIC):len(_MAGIC) + 8], "little")
+    head = json.loads(data[len(_MAGIC) + 8:len(_MAGIC) + 8 + n])
+    head.update(changes)
+    blob = json.dumps(head).encode()
+    out.write_bytes(_MAGIC + len(blob).to_bytes(8, "little") + blob + data[len(_MAGIC) + 8 + n:])
+    return out
+
+
+def test_saved_model_is_lightgbm_text_and_outlives_the_package_version(kb, tmp_path):
+    """The members are LightGBM's own text models (no pickle of our classes): a file written by
+    another package version loads and predicts the same; another fit recipe or a corrupt body is
+    an error that says to refit."""
+    lgb = pytest.importorskip("lightgbm")
+    import json
+    import lzma
+
+    from robbench_plugin.surrogate.fileformat import _MAGIC
+
+    model = SurrogateModel.fit(kb, ["robust"], n_models=2, n_estimators=80)
+    path = model.save(tmp_path / "s.rbs")
+    data = path.read_bytes()
+    n = int.from_bytes(data[len(_MAGIC):len(_MAGIC) + 8], "little")
+    members = json.loads(lzma.decompress(data[len(_MAGIC) + 8 + n:]))
+    assert list(members) == ["val_pgd_48.0_acc"] and len(members["val_pgd_48.0_acc"]) == 2
+    # LightGBM alone (no robbench code) reads a member and predicts what the model's member predicts
+    X = features(np.arange(40), np.full(40, 4), __import__("robbench_plugin.costs", fromlist=["all_costs"])
+                 .all_costs("digits", 8, 1))
+    alone = lgb.Booster(model_str=members["val_pgd_48.0_acc"][0]).predict(X)
+    assert np.array_equal(alone, model.models["val_pgd_48.0_acc"][0].predict(X))
+    other_version = rewrite_header(path, tmp_path / "v.rbs", written_by={"robbench-plugin": "9.9.9",
+                                                                           "lightgbm": "0.0"})
+    back = SurrogateModel.load(other_version, expect_sha256=kb.table.sha256())
+    assert np.array_equal(back.predict(np.arange(300), "val_pgd_48.0_acc", 2)[0],
+                          model.predict(np.arange(300), "val_pgd_48.0_acc", 2)[0])
+    with pytest.raises(DataFileError, match="feature/fit versions .*refit"):
+        SurrogateModel.load(rewrite_header(path, tmp_path / "f.rbs", fit_version=0))
+    (tmp_path / "cut.rbs").write_bytes(data[:-100])
+    with pytest.raises(DataFileError, match="corrupt surrogate body"):
+        SurrogateModel.load(tmp_path / "cut.rbs")
+
+
+def test_unusable_cached_file_is_refitted_not_a_crash(kb, tmp_path, monkeypatch, capsys):
+    from robbench_plugin import surrogate as S
+
+    monkeypatch.setenv("ROBBENCH_HOME", str(tmp_path))
+    S.fitted_surrogate(kb, metrics=["robust"], n_models=1, n_estimators=40, progress=False)
+    (cached,) = (tmp_path / "surrogates").glob("*.rbs")
+    cached.write_bytes(cached.read_bytes()[:-50])  # e.g. a disk that filled up under another program
+    again = S.fitted_surrogate(kb, metrics=["robust"], n_models=1, n_estimators=40, progress=False)
+    assert "refitting the surrogate" in capsys.readouterr().err
+    assert S.SurrogateModel.load(cached).n_models == 1 and again.metrics == ["val_pgd_48.0_acc"]
 
 
 def test_bad_inputs(kb, synthetic_release):
