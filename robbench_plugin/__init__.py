@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from .costs import DATASET_SPECS, arch_costs
 from .errors import DataFileError, InvalidArchError, InvalidChoiceError, MissingExtraError, RobBenchError
-from .objective import BENCHMARKS, MODES, Benchmark, load_benchmark, metric_direction
+from ._version import __version__
+from .loader import BENCHMARKS, MODES, load_benchmark
+from .objective import Benchmark, metric_direction
 from .space import EDGES, NUM_ARCHS, NUM_UNIQUE, OPS, Arch
 
-__version__ = "0.1.0"
 
 __all__ = ["Arch", "BENCHMARKS", "Benchmark", "DATASET_SPECS", "DataFileError", "EDGES", "InvalidArchError",
            "InvalidChoiceError", "MODES", "MissingExtraError", "NUM_ARCHS", "NUM_UNIQUE", "OPS", "RobBenchError",

@@ -17,7 +17,8 @@ this table's sub-second epochs would spend most of the budget waiting). Each run
 (cumulative tabulated training seconds, one worker) so runs are compared on both axes.
 
 NASLib's searchers are single-objective: they maximize the one objective, or 0.5 x clean +
-0.5 x robust for ``clean,robust`` (:func:`naslib_objective`); every architecture they evaluate
+0.5 x robust for ``clean,robust``
+(:func:`robbench_plugin.adapters.naslib.naslib_objective`); every architecture they evaluate
 counts towards the hypervolume like any other searcher's.
 
 Hypervolume uses only full-fidelity results, in max-space with the reference point of
@@ -26,9 +27,8 @@ fraction of the true front's hypervolume; regret = 1 - that fraction.
 """
 from __future__ import annotations
 
-import contextlib
+import importlib
 import importlib.util
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +39,8 @@ import pandas as pd
 
 from .errors import InvalidChoiceError
 from .fileutil import atomic_write_bytes
-from .objective import load_benchmark
+from .loader import load_benchmark
 from .problem import ProblemSpec
-from .space import NUM_ARCHS
 
 SEARCHERS = {
     "random": ("core", None),
@@ -52,35 +51,7 @@ SEARCHERS = {
     "naslib:re": ("naslib", "re"), "naslib:ls": ("naslib", "ls"), "naslib:rs": ("naslib", "rs"),
     "naslib:bananas": ("naslib", "bananas"), "naslib:npenas": ("naslib", "npenas"),
 }
-# budgeted in simulated training time; the other Syne Tune searchers in trials (one more is started
-# because the tuner stops the trial it started last; the rows are cut at ``budget`` evaluations)
-ST_MULTI_FIDELITY = ("moasha",)
 FRAMEWORK_PACKAGE = {"core": None, "optuna": "optuna", "syne_tune": "syne_tune", "naslib": "naslib"}
-ST_METRIC = {"clean": "metric_valid_error", "robust": "metric_robust_error", "params": "metric_params",
-             "flops": "metric_flops"}
-
-
-# NASLib's defaults (population 100, 10 random initial architectures...) are tuned for budgets of
-# hundreds of epochs; these fit the budgets of a comparison (budget 100..300).
-NASLIB_SETTINGS = {"re": {"population_size": 30, "sample_size": 10},
-                   "bananas": {"num_init": 10, "k": 10, "num_ensemble": 3, "num_candidates": 50,
-                               "encoding_type": "path", "acq_fn_type": "its", "acq_fn_optimization": "mutation",
-                               "num_arches_to_mutate": 2, "max_mutations": 1},
-                   "npenas": {"num_init": 10, "k": 10, "num_ensemble": 3, "num_candidates": 50,
-                              "encoding_type": "path", "num_arches_to_mutate": 2, "max_mutations": 1},
-                   "ls": {"num_init": 10}}
-
-
-def naslib_objective(objectives: Sequence[str]) -> str:
-    """The single objective NASLib's (single-objective) searchers maximize for ``objectives``:
-    the objective itself, or the equal-weight scalarization 0.5 x clean + 0.5 x robust."""
-    objs = list(objectives)
-    if len(objs) == 1:
-        return objs[0]
-    if sorted(objs) == ["clean", "robust"]:
-        return "scalarized:0.5"
-    raise InvalidChoiceError("objectives for NASLib searchers (single-objective; scalarized only for "
-                             "clean,robust)", ",".join(objs), ["clean", "robust", "clean,robust"])
 
 
 @dataclass(frozen=True)
@@ -109,85 +80,47 @@ def available(searcher: str) -> tuple[bool, str]:
     return True, ""
 
 
-def _rows_full(spec: ProblemSpec, bench, indices: Sequence[int], searcher: str, seed: int) -> pd.DataFrame:
-    """Rows for full-fidelity evaluations, in order."""
-    idx = np.asarray(indices, dtype=np.int64)
-    df = bench.query_many(idx, spec.metrics, seed=spec.seed)
-    times = np.array([bench.train_time(int(i)) for i in idx])
-    return pd.DataFrame({"searcher": searcher, "seed": seed, "evals": np.arange(1, len(idx) + 1, dtype=float),
-                         "sim_time": np.cumsum(times), "index": idx, "uid": df["uid"].to_numpy(),
-                         "fidelity": bench.final_fidelity(spec.metrics[0]) or 0, "full": True,
-                         **{m: df[m].to_numpy() for m in spec.metrics}})
+def random_trace(budget: int, seed: int) -> pd.DataFrame:
+    """Random search: ``budget`` cells drawn uniformly from the 15625 (with repetition), in order."""
+    from .space import Arch
+
+    return pd.DataFrame({"index": [a.index for a in Arch.sample(budget, rng=seed)]})
+
+
+def _rows(spec: ProblemSpec, bench, trace: pd.DataFrame, searcher: str, seed: int) -> pd.DataFrame:
+    """A run's evaluation rows from a searcher trace (see :func:`run_one`), in order."""
+    idx = trace["index"].to_numpy(dtype=np.int64)
+    final = bench.final_fidelity(spec.metrics[0]) or 0
+    epochs = trace["epoch"].to_numpy(dtype=np.int64) if "epoch" in trace else np.full(len(idx), final)
+    trained = trace["epochs_trained"].to_numpy(dtype=float) if "epochs_trained" in trace else epochs.astype(float)
+    runtime = (trace["runtime"].to_numpy(dtype=float) if "runtime" in trace
+               else np.array([bench.train_time(int(i), int(e)) for i, e in zip(idx, epochs)]))
+    q = pd.concat([bench.query_many(idx[epochs == f], spec.metrics, seed=spec.seed, fidelity=int(f))
+                   .set_index(np.flatnonzero(epochs == f)) for f in np.unique(epochs)]).sort_index() \
+        if len(idx) else pd.DataFrame({"uid": [], **{m: [] for m in spec.metrics}})
+    return pd.DataFrame({"searcher": searcher, "seed": seed, "evals": np.cumsum(trained) / max(final, 1),
+                         "sim_time": np.cumsum(runtime), "index": idx, "uid": q["uid"].to_numpy(),
+                         "fidelity": epochs, "full": epochs == final,
+                         **{m: q[m].to_numpy() for m in spec.metrics}})
 
 
 def run_one(searcher: str, seed: int, cspec: CompareSpec) -> pd.DataFrame:
-    """One run of ``searcher`` with ``seed``; returns its evaluation rows."""
+    """One run of ``searcher`` with ``seed``; returns its evaluation rows.
+
+    Each framework's adapter answers ``searcher_trace(name, bench, objectives, budget, seed)``
+    with what its searcher evaluated, in order: a frame with ``index`` (NB201 index) and, for
+    multi-fidelity searchers, ``epoch`` (fidelity reached), ``epochs_trained`` (epochs this row
+    adds) and ``runtime`` (simulated seconds this row adds); rows default to full evaluations.
+    The values themselves are always read here, from the one benchmark of the comparison."""
     bench = cspec.load()
     spec = ProblemSpec(bench, list(cspec.objectives))
     framework, name = SEARCHERS[searcher]
     if framework == "core":
-        from .space import Arch
-
-        picks = [a.index for a in Arch.sample(cspec.budget, rng=seed)]
-        return _rows_full(spec, bench, picks, searcher, seed)
-    if framework == "optuna":
-        import optuna
-
-        from .adapters.optuna import RobustNASProblem, make_sampler
-
-        optuna.logging.set_verbosity(optuna.logging.ERROR)
-        problem = RobustNASProblem(bench, objectives=list(cspec.objectives), report_curve=False)
-        study = optuna.create_study(directions=problem.directions, sampler=make_sampler(name, seed=seed))
-        study.optimize(problem, n_trials=cspec.budget)
-        picks = [t.user_attrs["index"] for t in study.trials if t.state.name == "COMPLETE"]
-        return _rows_full(spec, bench, picks, searcher, seed)
-    if framework == "syne_tune":
-        import logging
-
-        from .adapters.syne_tune import load_blackbox, make_scheduler, simulate
-
-        logging.getLogger("syne_tune").setLevel(logging.ERROR)
-        missing = [o for o in cspec.objectives if o not in ST_METRIC]
-        if missing:
-            raise InvalidChoiceError("objective for Syne Tune searchers", missing[0], list(ST_METRIC))
-        bb = load_blackbox(bench)
-        # what ``budget`` uniformly drawn architectures (as random search draws them) train for
-        mean_full = float(np.mean([bench.train_time(i) for i in range(NUM_ARCHS)]))
-        metrics = [ST_METRIC[o] for o in cspec.objectives]
-        budget_time = cspec.budget * mean_full
-        multi_fidelity = name in ST_MULTI_FIDELITY
-        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):  # the tuner's status tables
-            df = simulate(bb, make_scheduler(name, bb, metrics=metrics, seed=seed), n_workers=1, seed=0,
-                          **({"max_training_time": budget_time} if multi_fidelity
-                             else {"max_num_trials": cspec.budget + 1}))
-        df = df.dropna(subset=[metrics[0]]).sort_values("st_tuner_time", kind="stable")
-        from .problem import arch_from_params
-        from .adapters.syne_tune import CONFIG_KEYS
-
-        idx = np.array([arch_from_params(dict(zip(CONFIG_KEYS, r)), names=CONFIG_KEYS).index
-                        for r in df[list(CONFIG_KEYS)].itertuples(index=False)])
-        epochs = df["hp_epoch"].astype(int).to_numpy()
-        fids = list(bb.fidelity_values)
-        prev_epoch = np.array([fids[fids.index(e) - 1] if fids.index(e) > 0 else 0 for e in epochs])
-        final = max(fids)
-        q = pd.concat([bench.query_many(idx[epochs == f], spec.metrics, seed=spec.seed, fidelity=int(f))
-                       .set_index(np.flatnonzero(epochs == f)) for f in np.unique(epochs)]).sort_index()
-        out = pd.DataFrame({"searcher": searcher, "seed": seed,
-                            "evals": np.cumsum(epochs - prev_epoch) / final,
-                            "sim_time": np.cumsum(df["metric_runtime"].astype(float).to_numpy()),
-                            "index": idx, "uid": q["uid"].to_numpy(), "fidelity": epochs, "full": epochs == final,
-                            **{m: q[m].to_numpy() for m in spec.metrics}})
-        if multi_fidelity:
-            return out[out["sim_time"] <= budget_time * (1 + 1e-9)].reset_index(drop=True)
-        return out[out["evals"] <= cspec.budget + 1e-9].reset_index(drop=True)
-    if framework == "naslib":
-        from .adapters.naslib import evaluated_architectures, get_dataset_api
-        from .space import Arch
-
-        api = get_dataset_api(bench, objective=naslib_objective(cspec.objectives))
-        archs = evaluated_architectures(name, api, budget=cspec.budget, seed=seed, **NASLIB_SETTINGS.get(name, {}))
-        return _rows_full(spec, bench, [Arch.from_string(a).index for a in archs], searcher, seed)
-    raise InvalidChoiceError("searcher (available)", searcher, [s for s in SEARCHERS if available(s)[0]])
+        trace = random_trace(cspec.budget, seed)
+    else:
+        adapter = importlib.import_module(f".adapters.{framework}", __package__)
+        trace = adapter.searcher_trace(name, bench, list(cspec.objectives), cspec.budget, seed)
+    return _rows(spec, bench, trace, searcher, seed)
 
 
 def _run_to_file(args: tuple[str, int, CompareSpec, str]) -> str:
@@ -253,10 +186,9 @@ def compare(searchers: Sequence[str], seeds: int, cspec: CompareSpec, out: str |
 
 def summarize(runs: pd.DataFrame, cspec: CompareSpec, out: Path, searchers: Sequence[str], seeds: int
               ) -> pd.DataFrame:
-    import matplotlib
+    from .plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     bench = cspec.load()
     spec = ProblemSpec(bench, list(cspec.objectives))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import check_choice
+from .errors import InvalidValueError, check_choice
 from .space import NUM_EDGES, ArchLike, Arch, index_to_ops_array
 
 # op code -> (kernel size) for the convolutions; other ops cost nothing.
@@ -40,6 +40,10 @@ DATASET_SPECS: dict[str, DatasetSpec] = {
     "imagenet": DatasetSpec("imagenet", 120, 16, 3),  # ImageNet16-120
     "digits": DatasetSpec("digits", 10, 8, 1),  # scikit-learn's 8x8 digits
 }
+
+
+# the datasets of the NAS-RobBench-201 release (ImageNet is ImageNet16-120)
+RELEASE_DATASETS = ("cifar10", "cifar100", "imagenet")
 
 
 def dataset_spec(dataset: str) -> DatasetSpec:
@@ -100,7 +104,7 @@ def arch_costs(arch: ArchLike, dataset: str = "cifar10", C: int = 16, N: int = 5
     spec = dataset_spec(dataset)
     a = Arch.parse(arch)
     if C < 1 or N < 1:
-        raise ValueError(f"C and N must be >= 1, got C={C!r}, N={N!r}")
+        raise InvalidValueError(f"C and N must be >= 1, got C={C!r}, N={N!r}")
     sp, sf = _skeleton(spec.num_classes, spec.resolution, spec.in_channels, C, N)
     op_p, op_f = _cell_costs_per_op(spec.resolution, C, N)
     codes = list(a.codes)

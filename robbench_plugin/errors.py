@@ -12,6 +12,11 @@ class InvalidArchError(RobBenchError, ValueError):
     """An architecture given in a form that is not one of the 15625 NAS-Bench-201 cells."""
 
 
+class InvalidValueError(RobBenchError, ValueError):
+    """A value outside its valid range (a count, a fraction, a bound, a shape); the message names
+    the value and the valid range."""
+
+
 class InvalidChoiceError(RobBenchError, ValueError):
     """A name (dataset, metric, seed, mode, ...) that is not among the valid choices."""
 
@@ -24,6 +29,10 @@ class InvalidChoiceError(RobBenchError, ValueError):
 
 class DataFileError(RobBenchError, ValueError):
     """A data file that is missing, truncated, corrupt or not in the expected format."""
+
+
+class DeviceUnavailableError(RobBenchError, ValueError):
+    """A compute device that is not valid or not present on this machine (e.g. ``cuda`` without a GPU)."""
 
 
 class MissingExtraError(RobBenchError, ImportError):

@@ -22,6 +22,7 @@ from typing import Sequence, Union
 
 import numpy as np
 
+from .costs import RELEASE_DATASETS
 from .errors import InvalidChoiceError, RobBenchError
 from .objective import COST_METRICS, release_epoch_seconds
 from .space import NUM_ARCHS, OPS, index_to_ops_array
@@ -40,11 +41,6 @@ class BenchmarkGrid:
 
     def op_names(self) -> list[list[str]]:
         return [[OPS[c] for c in row] for row in self.configs]
-
-    def objective_index(self, name: str) -> int:
-        if name not in self.objectives:
-            raise InvalidChoiceError("grid objective", name, self.objectives)
-        return self.objectives.index(name)
 
 
 def benchmark_grid(bench, seeds: Union[str, Sequence[str]] = "complete") -> BenchmarkGrid:
@@ -100,7 +96,7 @@ def benchmark_grid(bench, seeds: Union[str, Sequence[str]] = "complete") -> Benc
                 step = sum(per_epoch[e] for e in all_epochs if prev < e <= f)
             else:
                 step = np.array([release_epoch_seconds(bench.dataset, fl) for fl in df["flops"].to_numpy()]) \
-                    * (f - prev) if bench.dataset in ("cifar10", "cifar100", "imagenet") else \
+                    * (f - prev) if bench.dataset in RELEASE_DATASETS else \
                     np.full(NUM_ARCHS, np.nan)
             cum_time = cum_time + step
             cols = [1 - df[clean].to_numpy(), 1 - df[robust].to_numpy(), *[df[m].to_numpy() for m in acc_metrics],

@@ -13,15 +13,14 @@ import threading
 from pathlib import Path
 from typing import Callable, Optional, Union
 
-from .build_table import aliases_for_recipe
 from .costs import DATASET_SPECS, arch_costs
 from .errors import InvalidChoiceError, RobBenchError
 from .fileutil import append_jsonl, read_jsonl
-from .objective import COST_METRICS, metric_direction, resolve_metric_name
+from .objective import COST_METRICS, metric_direction, resolve_metric_name, seed_label
 from .paths import results_dir
 from .space import Arch, ArchLike
 from .table import Table, TableMeta, records_to_frame
-from .train.recipe import Recipe
+from .train.recipe import Recipe, aliases_for_recipe
 
 
 class ResultsStore:
@@ -150,8 +149,8 @@ class LiveBenchmark:
             self.store.put(rec, self.recipe)
         return len(todo)
 
-    def _check_seed(self, seed: str) -> None:
-        if seed not in self.seeds:
+    def _check_seed(self, seed: str | int) -> None:
+        if seed_label(seed) not in self.seeds:
             raise InvalidChoiceError("seed", seed, self.seeds)
 
     def query(self, arch: ArchLike, metrics: Union[str, list, None] = None, seed: str = "mean",

@@ -11,29 +11,32 @@ are epochs, ``None`` meaning the final one recorded for the metric.
 from __future__ import annotations
 
 import functools
-from importlib import resources
-from pathlib import Path
 from typing import Iterable, Sequence, Union
 
 import numpy as np
 import pandas as pd
 
-from .costs import DATASET_SPECS, all_costs
-from .errors import DataFileError, InvalidArchError, InvalidChoiceError, RobBenchError, check_choice
+from .costs import RELEASE_DATASETS, all_costs
+from .errors import InvalidArchError, InvalidChoiceError, InvalidValueError, RobBenchError, check_choice
 from .space import NUM_ARCHS, Arch, ArchLike, index_to_ops_array, ops_to_string, representative_indices
 from .table import Table
 
-BENCHMARKS = ("digits", "nas-robbench-201")
-MODES = ("tabular", "surrogate", "live")
 COST_METRICS = ("params", "flops")
-TIME_METRICS = ("time_s", "eval_time_s", "train_time")
 MetricArg = Union[str, Sequence[str], None]
 
 # Release simulated-time model (no timings were published): seconds per epoch =
 # SECONDS_PER_MFLOP_IMAGE * flops(M) * train images + OVERHEAD, calibrated so that the
 # release's total (about 107k GPU hours for 6466 archs x 3 datasets x 3 seeds x 50 epochs,
 # the upper bound the paper states) is matched by the mean architecture.
-RELEASE_TRAIN_IMAGES = {"cifar10": 50000, "cifar100": 50000, "imagenet": 151700}
+RELEASE_TRAIN_IMAGES = dict(zip(RELEASE_DATASETS, (50000, 50000, 151700)))
+
+
+def seed_label(seed: object) -> object:
+    """The table's label of a training seed given as a label (``"0"``, ``"mean"``) or an integer
+    (``0``); anything else is returned as is, for the caller's error to name it."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+        return str(int(seed))
+    return seed
 
 
 def metric_direction(metric: str) -> str:
@@ -79,8 +82,7 @@ class Benchmark:
         self.dataset = dataset
         self._block = table.block(dataset)
         self.aliases = dict(table.meta.aliases)
-        spec_ds = dataset if dataset in DATASET_SPECS else "cifar10"
-        self._costs = all_costs(spec_ds, C=table.meta.C, N=table.meta.N)
+        self._costs = all_costs(dataset, C=table.meta.C, N=table.meta.N)
         self._rep = representative_indices()
         # scalar fast path: (metric as given, seed, fidelity as given) -> list of 15625 floats
         self._columns: dict[tuple, list[float]] = {}
@@ -130,12 +132,15 @@ class Benchmark:
             return self.metrics
         if isinstance(metrics, str):
             return [self.resolve_metric(metrics)]
+        if not isinstance(metrics, (list, tuple, np.ndarray, pd.Index)):
+            self.resolve_metric(metrics)  # not a name nor a list of names: the error lists the choices
         metrics = list(metrics)
         if not metrics:
-            raise ValueError("metrics must not be empty")
+            raise InvalidValueError("metrics must not be empty")
         return [self.resolve_metric(m) for m in metrics]
 
-    def _seed_pos(self, seed: str) -> int:
+    def _seed_pos(self, seed: str | int) -> int:
+        seed = seed_label(seed)
         pos = self._block.seed_pos.get(seed) if isinstance(seed, str) else None
         if pos is None:
             raise InvalidChoiceError("seed", seed, self.seeds)
@@ -174,7 +179,9 @@ class Benchmark:
         """Value(s) for one arch: a float for one metric name, else ``{metric: value}``.
 
         A ``std`` query over fewer than two seeds gives NaN; any other missing value is an error.
+        ``seed``: a label (``"0"``), its integer (``0``), or ``mean``/``std`` over the seeds.
         """
+        seed = seed_label(seed)
         if type(metrics) is str and type(arch) is int and 0 <= arch < NUM_ARCHS:
             col = self._columns.get((metrics, seed, fidelity))
             if col is not None:
@@ -230,6 +237,7 @@ class Benchmark:
         Values absent from the table are NaN (``missing="nan"``) or an error (``"raise"``).
         """
         check_choice("missing", missing, ("nan", "raise"))
+        seed = seed_label(seed)
         idx = self.indices_of(archs)
         uids = self._rep[idx]
         rows = self._block.row_of_uid[uids]
@@ -259,9 +267,10 @@ class Benchmark:
 
     def curve(self, arch: ArchLike, metric: str, seed: str = "mean") -> dict[int, float]:
         """``{epoch: value}`` over the fidelities where ``metric`` is recorded for ``arch``."""
+        seed = seed_label(seed)
         m = self.resolve_metric(metric)
         if m in COST_METRICS:
-            raise ValueError(f"{m!r} is a cost, not a learning-curve metric")
+            raise InvalidValueError(f"{m!r} is a cost, not a learning-curve metric")
         b = self._block
         row = self._row(arch_index(arch))
         vals = b.values[b.metric_pos[m], :, self._seed_pos(seed), row]
@@ -322,76 +331,3 @@ def release_epoch_seconds(dataset: str, flops_m: float) -> float:
 # Calibration constants (see release_epoch_seconds): overhead 10 s per epoch.
 RELEASE_OVERHEAD_S = 10.0
 RELEASE_S_PER_MFLOP_IMAGE = 4.12e-5  # benchmarks/calibrate_release_time.py
-
-
-# --- loading ----------------------------------------------------------------------------
-_DIGITS_FILE = "digits.parquet"
-
-
-def embedded_digits_available() -> bool:
-    return resources.files(__package__).joinpath("_data", _DIGITS_FILE).is_file()
-
-
-@functools.lru_cache(maxsize=4)
-def _load_digits_table() -> Table:
-    path = resources.files(__package__).joinpath("_data", _DIGITS_FILE)
-    if not path.is_file():
-        raise DataFileError(
-            "the embedded digits benchmark is not in this installation yet (its table is built with "
-            "`robbench build digits`); use load_benchmark('nas-robbench-201', data_dir=...) or "
-            "load_benchmark('build', data_dir=<a build directory>) meanwhile")
-    with resources.as_file(path) as p:
-        return Table.load(p)
-
-
-def load_benchmark(name: str = "digits", dataset: str | None = None, mode: str = "tabular",
-                   data_dir: str | Path | None = None, **kwargs) -> Benchmark:
-    """Load a benchmark by name.
-
-    - ``digits`` (default): the embedded benchmark of all 6466 classes on scikit-learn's digits.
-    - ``nas-robbench-201``: the release, from ``data_dir`` (default ``<ROBBENCH_HOME>/nas-robbench-201``);
-      ``dataset`` in cifar10 (default), cifar100, imagenet.
-    - ``build``: a table from a build directory of ``robbench build`` (``data_dir``), complete or not.
-    ``mode``: ``tabular``; ``surrogate`` (extra ``surrogate``) answers from a fitted surrogate;
-    ``live`` trains on demand (extra ``train``; ``recipe=`` a preset or Recipe, default the
-    benchmark's own: ``digits`` or ``release``), results cached under ``<ROBBENCH_HOME>/results``.
-    """
-    check_choice("mode", mode, MODES)
-    if mode == "live":
-        check_choice("benchmark", name, BENCHMARKS)
-        recipe = kwargs.pop("recipe", "digits" if name == "digits" else "release")
-        ds = dataset or ("digits" if name == "digits" else "cifar10")
-        return load_live(ds, recipe, data_root=data_dir, **kwargs)
-    check_choice("benchmark", name, BENCHMARKS + ("build",))
-    if name == "digits":
-        table = _load_digits_table()
-    elif name == "nas-robbench-201":
-        from .release import load_release
-
-        table = load_release(data_dir, **{k: kwargs.pop(k) for k in ("cache", "verify") if k in kwargs})
-    else:
-        if data_dir is None:
-            raise ValueError("load_benchmark('build') needs data_dir=<build directory>")
-        from .build_table import table_from_build
-
-        table = table_from_build(data_dir)
-    if dataset is None:
-        dataset = table.datasets[0] if name != "nas-robbench-201" else "cifar10"
-    check_choice("dataset", dataset, table.datasets)
-    bench = Benchmark(table, dataset, name=name)
-    if mode == "tabular":
-        if kwargs:
-            raise TypeError(f"unexpected arguments for a tabular benchmark: {sorted(kwargs)}")
-        return bench
-    if mode == "surrogate":
-        from .surrogate import SurrogateBenchmark
-
-        return SurrogateBenchmark.from_benchmark(bench, **kwargs)
-    raise InvalidChoiceError("mode (not yet available for load_benchmark)", mode, ["tabular", "surrogate"])
-
-
-def load_live(dataset: str = "digits", recipe: object = "quick", **kwargs):
-    """A :class:`~robbench_plugin.live.LiveBenchmark` (extra ``train``): trains on demand."""
-    from .live import LiveBenchmark
-
-    return LiveBenchmark(dataset, recipe, **kwargs)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import InvalidValueError
+
 
 def pareto_mask(points: np.ndarray) -> np.ndarray:
     """Boolean mask of the non-dominated rows of ``points`` (n, k), maximisation.
@@ -11,7 +13,7 @@ def pareto_mask(points: np.ndarray) -> np.ndarray:
     """
     pts = np.asarray(points, dtype=float)
     if pts.ndim != 2:
-        raise ValueError(f"points must be 2-D (n, k), got shape {pts.shape}")
+        raise InvalidValueError(f"points must be 2-D (n, k), got shape {pts.shape}")
     n = len(pts)
     mask = np.ones(n, dtype=bool)
     order = np.lexsort(pts.T[::-1] * -1)  # descending by first objective, then next

@@ -15,8 +15,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import InvalidArchError, InvalidChoiceError
-from .objective import COST_METRICS, Benchmark, metric_direction
+from .errors import InvalidArchError, InvalidChoiceError, InvalidValueError
+from .objective import COST_METRICS, Benchmark, metric_direction, seed_label
 from .pareto import hypervolume, pareto_mask
 from .space import EDGES, Arch, ArchLike
 
@@ -56,11 +56,12 @@ class ProblemSpec:
         if isinstance(self.objectives, str):
             self.objectives = [self.objectives]
         if not self.objectives:
-            raise ValueError("objectives must name at least one metric")
+            raise InvalidValueError("objectives must name at least one metric")
         self.metrics = [self.benchmark.resolve_metric(o) for o in self.objectives]
         if len(set(self.metrics)) != len(self.metrics):
-            raise ValueError(f"objectives repeat a metric: {list(self.objectives)} -> {self.metrics}")
+            raise InvalidValueError(f"objectives repeat a metric: {list(self.objectives)} -> {self.metrics}")
         self.directions = [metric_direction(m) for m in self.metrics]
+        self.seed = seed_label(self.seed)
         self.constraint_metrics = {self.benchmark.resolve_metric(k): float(v) for k, v in dict(self.constraints).items()}
         if self.seed not in self.benchmark.seeds or self.seed == "std":
             raise InvalidChoiceError("seed", self.seed, [s for s in self.benchmark.seeds if s != "std"])
@@ -77,9 +78,6 @@ class ProblemSpec:
             return {}
         values = self.benchmark.query(arch, list(self.constraint_metrics), seed=self.seed)
         return {m: values[m] - bound for m, bound in self.constraint_metrics.items()}
-
-    def is_feasible(self, arch: ArchLike) -> bool:
-        return all(v <= 0 for v in self.constraint_values(arch).values())
 
     def all_metrics(self, arch: ArchLike) -> dict[str, float]:
         """Every metric of the benchmark for ``arch`` at the final fidelity (for logging)."""

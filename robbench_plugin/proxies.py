@@ -12,21 +12,26 @@ Computed with the package's own model builder on a fixed batch of the benchmark'
 - ``synflow``: sum |theta * dR/dtheta| with |theta|, an all-ones input and R the summed output;
 - ``jacov``: score of the correlation of input Jacobians across the batch (higher is better).
 
-With NASLib importable (it is not on PyPI, see docs/naslib.md), NASLib's own ``ZeroCost``
-predictor is also run on the same networks and batch (columns ``naslib_<method>``, see
-:data:`robbench_plugin.adapters.naslib.ZERO_COST_METHODS`).
+Other frameworks' proxies are computed on the same networks and batch through
+``proxy_table(extra_scorers=...)``: ``robbench proxies`` passes NASLib's own ``ZeroCost``
+predictor when NASLib is importable (it is not on PyPI, see docs/naslib.md; columns
+``naslib_<method>``, see :data:`robbench_plugin.adapters.naslib.ZERO_COST_METHODS`).
 
 The paper (Wu et al., ICLR 2024) reports that NTK-based measures correlate with robust accuracy
 after adversarial training; :func:`proxy_correlations` measures that on a benchmark.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from .errors import InvalidValueError
+
 PROXIES = ("ntk_cond", "ntk_trace", "grad_norm", "snip", "synflow", "jacov")
+# (untrained network, images, labels, number of classes) -> {proxy name: score}
+Scorer = Callable[[Any, Any, Any, int], Mapping[str, float]]
 
 
 def _per_sample_grads(model, x):
@@ -90,24 +95,20 @@ def compute_proxies(arch, x, y, num_classes: int, C: int, N: int, seed: int = 0,
     return out
 
 
-def naslib_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("naslib") is not None
-
-
 def proxy_table(bench, n: int = 200, batch: int = 32, seed: int = 0, progress: bool = False,
-                naslib: bool | None = None) -> pd.DataFrame:
+                extra_scorers: Mapping[str, Scorer] | None = None) -> pd.DataFrame:
     """Proxies of ``n`` random classes of ``bench`` (with their clean/robust accuracy).
 
-    ``naslib``: also NASLib's zero-cost predictors (default: when NASLib is importable)."""
+    ``extra_scorers``: ``{prefix: scorer}``; each scorer gets a freshly built, untrained network
+    (seeded like ours), the batch ``(x, y)`` and the number of classes, and returns
+    ``{proxy: score}``, stored as ``<prefix>_<proxy>`` (e.g. NASLib's zero-cost predictors from
+    :func:`robbench_plugin.adapters.naslib.zero_cost_scores` under the prefix ``naslib``)."""
     import torch
 
     from .train.data import load_splits
 
-    check_dataset = bench.dataset if bench.dataset in ("digits", "cifar10", "cifar100", "imagenet") else "digits"
-    if check_dataset != "digits":
-        raise ValueError(f"proxies need the dataset's images; only digits ships with the package (got "
+    if bench.dataset != "digits":
+        raise InvalidValueError(f"proxies need the dataset's images; only digits ships with the package (got "
                          f"{bench.dataset!r})")
     splits = load_splits("digits")
     g = torch.Generator().manual_seed(seed)
@@ -119,17 +120,15 @@ def proxy_table(bench, n: int = 200, batch: int = 32, seed: int = 0, progress: b
     acc = bench.query_many(uids, [clean, robust])
     rows = []
     mean, std = splits.mean_std
-    use_naslib = naslib_available() if naslib is None else naslib
-    if use_naslib:
-        from .adapters.naslib import zero_cost_scores
-        from .train.model import build_model
+    from .train.model import build_model
+
     C, N = bench.table.meta.C, bench.table.meta.N
     for i, u in enumerate(uids):
         p = compute_proxies(int(u), x, y, splits.num_classes, C, N, seed=seed, mean=mean, std=std)
-        if use_naslib:
+        for prefix, scorer in (extra_scorers or {}).items():
             torch.manual_seed(seed)
             model = build_model(int(u), splits.num_classes, C=C, N=N, in_channels=x.shape[1], mean=mean, std=std)
-            p.update({f"naslib_{k}": v for k, v in zero_cost_scores(model, x, y, splits.num_classes).items()})
+            p.update({f"{prefix}_{k}": v for k, v in scorer(model, x, y, splits.num_classes).items()})
         rows.append({"uid": int(u), "clean": acc[clean].iloc[i], "robust": acc[robust].iloc[i], **p})
         if progress and (i + 1) % 25 == 0:
             print(f"{i + 1}/{len(uids)} architectures", flush=True)
@@ -173,10 +172,9 @@ def proxy_correlations(df: pd.DataFrame, proxies: Sequence[str] | None = None) -
 
 def plot_correlations(corr: pd.DataFrame, path, title: str = "") -> None:
     """Bar chart of each proxy's Spearman correlation with clean and with robust accuracy (PNG)."""
-    import matplotlib
+    from .plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from .fileutil import atomic_write_bytes
 

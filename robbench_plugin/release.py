@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .costs import RELEASE_DATASETS
 from .errors import DataFileError
 from .fileutil import atomic_write_json, sha256_file
 from .paths import cache_dir, release_dir
@@ -30,7 +31,6 @@ from .table import Table, TableMeta
 META_FILE = "meta.json"
 DATA_FILE = "NAS-RobBench-201_all.json"
 RELEASE_FILES = (META_FILE, DATA_FILE)
-RELEASE_DATASETS = ("cifar10", "cifar100", "imagenet")
 RELEASE_FIDELITY = 50
 RELEASE_ALIASES = {"clean": "val_acc", "robust": "val_pgd_8.0_acc"}
 GDRIVE_FOLDER = "https://drive.google.com/drive/folders/1Hhv2R1EfpnQOAyClX09mj7rj1Zbbbj0G"

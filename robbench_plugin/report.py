@@ -22,15 +22,10 @@ from typing import Any
 import numpy as np
 
 from .fileutil import atomic_write_bytes
+from .stats import kendall
 from .space import EDGES, OPS, index_to_ops_array
 
 THRESHOLDS = {"robust_p5_p95_span_min": 0.15, "tau_clean_robust_max": 0.9, "seed_noise_ratio_max": 1 / 3}
-
-
-def _kendall(a, b) -> float:
-    from scipy.stats import kendalltau
-
-    return float(kendalltau(a, b)[0])
 
 
 def quality_figures(bench) -> dict[str, Any]:
@@ -42,7 +37,7 @@ def quality_figures(bench) -> dict[str, Any]:
                            "clean_range": [float(c.min()), float(c.max())],
                            "robust_range": [float(r.min()), float(r.max())],
                            "robust_p5": float(np.percentile(r, 5)), "robust_p95": float(np.percentile(r, 95)),
-                           "tau_clean_robust": _kendall(c, r)}
+                           "tau_clean_robust": kendall(c, r)}
     out["robust_p5_p95_span"] = out["robust_p95"] - out["robust_p5"]
     final = bench.final_fidelity(robust)
     early = {}
@@ -51,7 +46,7 @@ def quality_figures(bench) -> dict[str, Any]:
             continue
         e = bench.query_many(df["uid"].to_numpy(), [clean, robust], fidelity=f)
         if e[robust].notna().all():
-            early[int(f)] = {"clean": _kendall(e[clean], c), "robust": _kendall(e[robust], r)}
+            early[int(f)] = {"clean": kendall(e[clean], c), "robust": kendall(e[robust], r)}
     out["tau_epoch_vs_final"] = early
     std = bench.query_many(df["uid"].to_numpy(), [robust], seed="std")[robust].to_numpy()
     multi = ~np.isnan(std)
@@ -79,10 +74,9 @@ def quality_figures(bench) -> dict[str, Any]:
 
 def write_report(bench, out_dir: str | Path) -> dict[str, Any]:
     """Compute :func:`quality_figures`, write ``report.md`` and the plots into ``out_dir``."""
-    import matplotlib
+    from .plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from .pareto import pareto_mask
 

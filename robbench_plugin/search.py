@@ -14,15 +14,14 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .fileutil import atomic_write_json
+from .fileutil import atomic_path, atomic_write_json
 
 
 def plot_front(spec, evaluated: np.ndarray, found: np.ndarray, path: str | Path, title: str) -> Path:
     """Scatter of the table, its true front, the evaluated and the found points (objectives 0, 1)."""
-    import matplotlib
+    from .plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     m = spec.metrics
     table = spec.table_frame()
@@ -40,12 +39,10 @@ def plot_front(spec, evaluated: np.ndarray, found: np.ndarray, path: str | Path,
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp)
     plt.close(fig)
-    tmp.replace(path)
-    return path
+    return Path(path)
 
 
 def run_search(benchmark: str = "digits", objectives: Sequence[str] = ("clean", "robust"), sampler: str = "nsga2",

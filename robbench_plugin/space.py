@@ -12,11 +12,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from importlib import resources
-from typing import Iterator, Sequence, Union
+from typing import Sequence, Union
 
 import numpy as np
 
-from .errors import InvalidArchError
+from .errors import InvalidArchError, InvalidValueError
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
@@ -258,10 +258,6 @@ class Arch:
     def is_representative(self) -> bool:
         return self.uid == self.index
 
-    def representative(self) -> "Arch":
-        """The class representative (the cell the benchmark trained)."""
-        return Arch.from_index(self.uid)
-
     def same_cell(self, other: "Arch") -> bool:
         """Exact identity of the six ops (not just the same class)."""
         return self.codes == Arch.parse(other).codes
@@ -306,11 +302,6 @@ class Arch:
         return [Arch.from_index(int(i)) for i in idx]
 
     @staticmethod
-    def iter_all(unique: bool = False) -> Iterator["Arch"]:
-        idx = unique_indices() if unique else range(NUM_ARCHS)
-        return (Arch.from_index(int(i)) for i in idx)
-
-    @staticmethod
     def sample(n: int | None = None, rng: Union[np.random.Generator, int, None] = None,
                unique: bool = False) -> Union["Arch", list["Arch"]]:
         """Uniform sample of cells (or of classes with ``unique``); one Arch if ``n`` is None."""
@@ -318,12 +309,8 @@ class Arch:
         pool = unique_indices() if unique else np.arange(NUM_ARCHS)
         k = 1 if n is None else int(n)
         if k < 0:
-            raise ValueError(f"n must be >= 0, got {n!r}")
+            raise InvalidValueError(f"n must be >= 0, got {n!r}")
         picks = [Arch.from_index(int(i)) for i in rng.choice(pool, size=k, replace=True)]
         return picks[0] if n is None else picks
 
-
-def parse_arch(arch: ArchLike) -> Arch:
-    """Module-level alias of :meth:`Arch.parse`."""
-    return Arch.parse(arch)
 

@@ -18,6 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .costs import RELEASE_DATASETS
 from .fileutil import atomic_write_bytes
 from .release import DATA_FILE, META_FILE
 from .space import EDGES, NUM_ARCHS, index_to_ops_array, representative_indices, ops_to_string, unique_indices
@@ -48,7 +49,7 @@ def synthetic_scores(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def make_synthetic_release(out_dir: str | Path, seed: int = 0, extra_seed_labels: Sequence[str] = ("2", "3"),
                            extra_fraction: float = 0.1, embed_reference: bool = True,
-                           datasets: Sequence[str] = ("cifar10", "cifar100", "imagenet")) -> Path:
+                           datasets: Sequence[str] = RELEASE_DATASETS) -> Path:
     """Write a synthetic release into ``out_dir``; returns ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -24,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataFileError, check_choice
+from .fileutil import atomic_path, atomic_write_bytes
 from .space import NUM_ARCHS, representative_indices
 
 COLUMNS = ("dataset", "uid", "metric", "fidelity", "seed", "value")
@@ -168,6 +168,14 @@ class Table:
         real[mi, fi, si, ri] = sub["value"].to_numpy()
         return _DatasetBlock.from_real(uids, metrics, fidelities, raw_seeds, real)
 
+    @classmethod
+    def from_dense(cls, dataset: str, uids: np.ndarray, metrics: list[str], fidelities: list[int],
+                   raw_seeds: list[str], values: np.ndarray, meta: TableMeta) -> "Table":
+        """A one-dataset table from a dense array ``values[metric, fidelity, raw seed, row]`` (NaN
+        where absent; ``row`` = position of the uid in the increasing ``uids``)."""
+        return cls({dataset: _DatasetBlock.from_real(np.asarray(uids, dtype=np.int64), list(metrics), list(fidelities),
+                                                     list(raw_seeds), values)}, meta)
+
     # --- introspection --------------------------------------------------------------
     @property
     def datasets(self) -> list[str]:
@@ -212,9 +220,8 @@ class Table:
         md[b"robbench.meta"] = self.meta.to_json().encode()
         md[b"robbench.format"] = str(CACHE_FORMAT).encode()
         table = table.replace_schema_metadata(md)
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        pq.write_table(table, tmp, compression="zstd", compression_level=19)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            pq.write_table(table, tmp, compression="zstd", compression_level=19)
         return path
 
     @classmethod
@@ -250,11 +257,7 @@ class Table:
             offset += len(uids) + len(vals)
         header = json.dumps({"format": CACHE_FORMAT, "meta": self.meta.to_json(), "blocks": entries,
                              "payload": offset}).encode()
-        data = _MAGIC + len(header).to_bytes(8, "little") + header + b"".join(blobs)
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-        return path
+        return atomic_write_bytes(path, _MAGIC + len(header).to_bytes(8, "little") + header + b"".join(blobs))
 
     @classmethod
     def load_dense(cls, path: str | Path) -> "Table":

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from robbench_plugin.fileutil import atomic_path  # noqa: E402
 from robbench_plugin.space import ops_from_string, ops_to_code  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "robbench_plugin" / "_data" / "nb201_index_order.npy"
@@ -28,9 +29,8 @@ def main(meta_path: str) -> None:
         dtype=np.uint16,
     )
     assert len(np.unique(codes)) == 15625, "index order must be a permutation"
-    tmp = OUT.with_suffix(".tmp.npy")
-    np.save(tmp, codes)
-    tmp.replace(OUT)
+    with atomic_path(OUT) as tmp:
+        np.save(tmp, codes)
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes)")
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import collections
 import collections.abc
-from typing import Any
+from typing import Any, Sequence
 
 for _name in ("Iterable", "Mapping", "MutableMapping", "Sequence", "Callable", "MutableSet", "Set"):
     if not hasattr(collections, _name):
@@ -43,8 +43,9 @@ except ImportError as exc:
         "Python 3.11), and install its requirements; docs/naslib.md lists the set-up that was tested "
         f"(original error: {exc})") from exc
 
-from ..errors import InvalidChoiceError, RobBenchError, check_choice
-from ..objective import load_benchmark
+from ..errors import InvalidChoiceError, InvalidValueError, RobBenchError, check_choice
+from ..loader import load_benchmark
+from ..space import Arch
 
 OBJECTIVE_ALIASES = ("robust", "clean")
 
@@ -53,7 +54,7 @@ def _objective_value(bench, arch_str: str, objective: str, fidelity: int | None 
     if objective.startswith("scalarized:"):
         w = float(objective.split(":", 1)[1])
         if not 0.0 <= w <= 1.0:
-            raise ValueError(f"scalarization weight must be in [0, 1], got {w}")
+            raise InvalidValueError(f"scalarization weight must be in [0, 1], got {w}")
         v = bench.query(arch_str, ["clean", "robust"], fidelity=fidelity)
         return w * v[bench.resolve_metric("clean")] + (1 - w) * v[bench.resolve_metric("robust")]
     return float(bench.query(arch_str, objective, fidelity=fidelity))
@@ -63,10 +64,8 @@ def get_dataset_api(benchmark: Any = "digits", objective: str = "robust", datase
                     **load_kw: Any) -> dict:
     """NASLib-style ``dataset_api`` for our benchmarks (name or benchmark object)."""
     bench = benchmark if not isinstance(benchmark, str) else load_benchmark(benchmark, dataset=dataset, **load_kw)
-    if not objective.startswith("scalarized:"):
-        bench.resolve_metric(objective)  # validates, listing the choices
-    elif bench.resolve_metric("robust") is None:  # pragma: no cover
-        raise RobBenchError("scalarization needs clean and robust metrics")
+    for name in (("clean", "robust") if objective.startswith("scalarized:") else (objective,)):
+        bench.resolve_metric(name)  # validates, listing the choices
     return {"robbench": bench, "objective": objective, "nb201_data": None}
 
 
@@ -277,7 +276,7 @@ def predictor_config(train_sizes: tuple[int, ...] = (20, 50, 100), test_size: in
 
     sizes = sorted(int(s) for s in train_sizes)
     if not sizes or sizes[0] < 1 or test_size < 2:
-        raise ValueError(f"train_sizes must be >= 1 and test_size >= 2, got {train_sizes}, {test_size}")
+        raise InvalidValueError(f"train_sizes must be >= 1 and test_size >= 2, got {train_sizes}, {test_size}")
     return CfgNode({"experiment_type": "vary_train_size", "search_space": "nasbench201", "dataset": "cifar10",
                     "uniform_random": int(uniform_random), "test_size": int(test_size),
                     "train_size_single": sizes[-1], "train_size_list": sizes, "fidelity_single": -1,
@@ -313,3 +312,38 @@ def evaluate_predictor(predictor, dataset_api: dict, config=None, **config_kw: A
     evaluator = PredictorEvaluator(predictor, config=config)
     evaluator.adapt_search_space(RobustNasBench201SearchSpace(), load_labeled=False, dataset_api=dataset_api)
     return evaluator.evaluate()[1:]  # the first entry is the config
+
+
+# --- robbench compare ---------------------------------------------------------------------------
+# NASLib's defaults (population 100, 10 random initial architectures...) are tuned for budgets of
+# hundreds of epochs; these fit the budgets of a comparison (budget 100..300).
+COMPARE_SETTINGS = {"re": {"population_size": 30, "sample_size": 10},
+                    "bananas": {"num_init": 10, "k": 10, "num_ensemble": 3, "num_candidates": 50,
+                                "encoding_type": "path", "acq_fn_type": "its", "acq_fn_optimization": "mutation",
+                                "num_arches_to_mutate": 2, "max_mutations": 1},
+                    "npenas": {"num_init": 10, "k": 10, "num_ensemble": 3, "num_candidates": 50,
+                               "encoding_type": "path", "num_arches_to_mutate": 2, "max_mutations": 1},
+                    "ls": {"num_init": 10}}
+
+
+def naslib_objective(objectives: Sequence[str]) -> str:
+    """The single objective NASLib's (single-objective) searchers maximize for ``objectives``:
+    the objective itself, or the equal-weight scalarization 0.5 x clean + 0.5 x robust."""
+    objs = list(objectives)
+    if len(objs) == 1:
+        return objs[0]
+    if sorted(objs) == ["clean", "robust"]:
+        return "scalarized:0.5"
+    raise InvalidChoiceError("objectives for NASLib searchers (single-objective; scalarized only for "
+                             "clean,robust)", ",".join(objs), ["clean", "robust", "clean,robust"])
+
+
+def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int, seed: int):
+    """What NASLib's optimizer ``name`` evaluates on ``bench`` in one ``robbench compare`` run:
+    ``index`` of every architecture it evaluated, in order (``budget`` epochs of NASLib's Trainer,
+    one full evaluation each), maximizing :func:`naslib_objective` of ``objectives``."""
+    import pandas as pd
+
+    api = get_dataset_api(bench, objective=naslib_objective(objectives))
+    archs = evaluated_architectures(name, api, budget=budget, seed=seed, **COMPARE_SETTINGS.get(name, {}))
+    return pd.DataFrame({"index": [Arch.from_string(a).index for a in archs]})

@@ -33,12 +33,15 @@ except ImportError as exc:  # pragma: no cover - depends on the extra
 
     raise MissingExtraError("optunahub", "optuna") from exc
 
-from ..errors import InvalidChoiceError, check_choice
-from ..objective import MODES, load_benchmark
+import pandas as pd
+
+from ..errors import InvalidChoiceError, InvalidValueError, check_choice
+from . import OPTUNA_SAMPLERS
+from ..loader import MODES, load_benchmark
 from ..problem import EDGE_NAMES, ProblemSpec, arch_from_params
 from ..space import OPS, Arch
 
-SAMPLERS = ("tpe", "nsga2", "nsga3", "gp", "random", "bruteforce", "cmaes", "qmc")
+SAMPLERS = OPTUNA_SAMPLERS
 
 
 def make_sampler(name: str, seed: int | None = None, constraints_func: Any = None) -> "optuna.samplers.BaseSampler":
@@ -182,7 +185,7 @@ def optimize_batched(problem: RobustNASProblem, study: optuna.Study, n_trials: i
     ``study.optimize(problem, n_trials)`` with batched proposals. Pruned trials are told as
     pruned."""
     if n_trials < 1 or batch_size < 1:
-        raise ValueError(f"n_trials and batch_size must be >= 1, got {n_trials}, {batch_size}")
+        raise InvalidValueError(f"n_trials and batch_size must be >= 1, got {n_trials}, {batch_size}")
     done = 0
     while done < n_trials:
         trials = [study.ask() for _ in range(min(batch_size, n_trials - done))]
@@ -220,19 +223,25 @@ def optimize_parallel(storage: str, workers: int, trials: int, study_name: str =
                       **problem_kw: Any) -> optuna.Study:
     """Run ``workers`` processes on one study in ``storage`` until it holds ``trials`` trials.
 
-    Each worker has its own sampler seed (0..workers-1) and an exact share of the budget
-    (``MaxTrialsCallback`` can overshoot when two workers start a trial at once), so the study
-    ends with exactly ``trials`` trials. ``problem_kw`` go to :class:`RobustNASProblem`.
+    Each worker has its own sampler seed (0..workers-1) and an exact share of the trials the study
+    still lacks (``MaxTrialsCallback`` can overshoot when two workers start a trial at once), so
+    the study ends with exactly ``trials`` trials, also when it is run again on the same storage
+    (a finished study gets no more; an interrupted one is completed). ``problem_kw`` go to
+    :class:`RobustNASProblem`.
     """
     import multiprocessing as mp
 
     if workers < 1 or trials < 1:
-        raise ValueError(f"workers and trials must be >= 1, got {workers}, {trials}")
+        raise InvalidValueError(f"workers and trials must be >= 1, got {workers}, {trials}")
     directions = RobustNASProblem(**problem_kw).directions
-    optuna.create_study(study_name=study_name, storage=make_storage(storage), directions=directions,
-                        load_if_exists=True)
+    study = optuna.create_study(study_name=study_name, storage=make_storage(storage), directions=directions,
+                                load_if_exists=True)
+    have = len(study.trials)
+    if have > trials:
+        raise InvalidValueError(f"study {study_name!r} in {storage} already holds {have} trials, more than {trials}")
+    remaining = trials - have
     ctx = mp.get_context("spawn")
-    shares = [trials // workers + (1 if i < trials % workers else 0) for i in range(workers)]
+    shares = [remaining // workers + (1 if i < remaining % workers else 0) for i in range(workers)]
     procs = [ctx.Process(target=_parallel_worker, args=(storage, study_name, share, sampler, seed, problem_kw))
              for seed, share in enumerate(shares) if share > 0]
     for p in procs:
@@ -243,3 +252,13 @@ def optimize_parallel(storage: str, workers: int, trials: int, study_name: str =
     if bad:
         raise RuntimeError(f"{len(bad)} worker(s) failed with exit codes {bad}")
     return optuna.load_study(study_name=study_name, storage=make_storage(storage))
+
+
+def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int, seed: int) -> pd.DataFrame:
+    """What Optuna's sampler ``name`` evaluates on ``bench`` in one ``robbench compare`` run:
+    ``index`` of every completed trial, in order (``budget`` trials, final fidelity)."""
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    problem = RobustNASProblem(bench, objectives=list(objectives), report_curve=False)
+    study = optuna.create_study(directions=problem.directions, sampler=make_sampler(name, seed=seed))
+    study.optimize(problem, n_trials=budget)
+    return pd.DataFrame({"index": [t.user_attrs["index"] for t in study.trials if t.state.name == "COMPLETE"]})

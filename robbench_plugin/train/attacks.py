@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import InvalidValueError
+
 
 @contextlib.contextmanager
 def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
@@ -26,13 +28,13 @@ def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
 
 def _check(eps: float, alpha: float | None = None, steps: int | None = None, restarts: int | None = None) -> None:
     if not (0.0 <= eps <= 1.0):
-        raise ValueError(f"eps must be in [0, 1] pixel units (e.g. 8/255), got {eps!r}")
+        raise InvalidValueError(f"eps must be in [0, 1] pixel units (e.g. 8/255), got {eps!r}")
     if alpha is not None and not (0.0 < alpha <= 1.0):
-        raise ValueError(f"alpha must be in (0, 1] pixel units, got {alpha!r}")
+        raise InvalidValueError(f"alpha must be in (0, 1] pixel units, got {alpha!r}")
     if steps is not None and steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps!r}")
+        raise InvalidValueError(f"steps must be >= 1, got {steps!r}")
     if restarts is not None and restarts < 1:
-        raise ValueError(f"restarts must be >= 1, got {restarts!r}")
+        raise InvalidValueError(f"restarts must be >= 1, got {restarts!r}")
 
 
 def _input_grad(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

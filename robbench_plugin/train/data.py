@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..costs import dataset_spec
+from ..costs import DATASET_SPECS, dataset_spec
 from ..errors import DataFileError, check_choice
 
-DATASETS = ("digits", "cifar10", "cifar100", "imagenet")
+DATASETS = tuple(DATASET_SPECS)  # digits and the release datasets
 MEAN_STD = {
     "digits": ([0.0], [1.0]),
     "cifar10": ([0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616]),

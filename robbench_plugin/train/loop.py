@@ -1,7 +1,6 @@
 """Adversarial training of one NAS-Bench-201 cell with per-epoch records and checkpoints."""
 from __future__ import annotations
 
-import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -12,14 +11,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..build_table import aliases_for_recipe
 from ..costs import arch_costs
-from ..errors import check_choice
+from ..errors import DeviceUnavailableError, InvalidValueError, check_choice
+from ..fileutil import atomic_path
 from ..space import ArchLike, Arch
 from .attacks import accuracy, autoattack, fgsm, pgd
 from .data import Splits, load_splits
 from .model import build_model
-from .recipe import AttackSpec, Recipe
+from .recipe import AttackSpec, Recipe, aliases_for_recipe
 
 EpochCallback = Callable[[dict], Optional[bool]]
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -33,10 +32,19 @@ def select_device(device: str = "auto") -> torch.device:
         if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    kind = device.split(":")[0]
+    kind, _, number = str(device).partition(":")
     check_choice("device", kind, ("auto", "cpu", "cuda", "mps"))
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {device!r} requested but CUDA is not available; use device='auto' or 'cpu'")
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise DeviceUnavailableError(f"device {device!r} requested but CUDA is not available here; "
+                                         "valid: auto or cpu")
+        if number and (not number.isdigit() or int(number) >= torch.cuda.device_count()):
+            raise DeviceUnavailableError(f"device {device!r}: valid CUDA devices are cuda:0..cuda:"
+                                         f"{torch.cuda.device_count() - 1}")
+    if kind == "mps" and not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
+        raise DeviceUnavailableError(f"device {device!r} requested but MPS is not available here; valid: auto or cpu")
+    if kind != "cuda" and number:
+        raise DeviceUnavailableError(f"device {device!r}: only CUDA devices take a number")
     return torch.device(device)
 
 
@@ -67,9 +75,6 @@ class TrainResult:
         """Metrics of the last evaluated epoch."""
         evaluated = [e for e in self.epochs if "val_acc" in e]
         return evaluated[-1] if evaluated else {}
-
-    def metrics(self) -> list[str]:
-        return self.recipe.metric_names()
 
     def to_dict(self) -> dict[str, Any]:
         return {"arch": self.arch, "uid": self.uid, "dataset": self.dataset, "recipe": self.recipe.to_dict(),
@@ -110,9 +115,8 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: R
 
 
 def _atomic_torch_save(obj: Any, path: Path) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = "quick", seed: int = 0,
@@ -161,7 +165,7 @@ def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = 
         state = torch.load(ckpt, map_location=dev, weights_only=False)
         ident = (a.string, dataset, recipe.key(), seed)
         if tuple(state["ident"]) != ident:
-            raise ValueError(f"checkpoint {ckpt} belongs to {tuple(state['ident'])}, not {ident}")
+            raise InvalidValueError(f"checkpoint {ckpt} belongs to {tuple(state['ident'])}, not {ident}")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])

@@ -11,6 +11,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from ..errors import InvalidValueError
 from ..space import EDGES, ArchLike, Arch
 
 
@@ -45,7 +46,7 @@ def make_op(name: str, channels: int) -> nn.Module:
         return ReLUConvBN(channels, channels, 3)
     if name == "avg_pool_3x3":
         return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
-    raise ValueError(f"cannot build op {name!r}")
+    raise InvalidValueError(f"cannot build op {name!r}")
 
 
 class Cell(nn.Module):
@@ -102,12 +103,12 @@ class NB201Network(nn.Module):
                  mean: Sequence[float] | None = None, std: Sequence[float] | None = None):
         super().__init__()
         if C < 1 or N < 1 or num_classes < 1 or in_channels < 1:
-            raise ValueError(f"C, N, num_classes, in_channels must be >= 1; got {C}, {N}, {num_classes}, {in_channels}")
+            raise InvalidValueError(f"C, N, num_classes, in_channels must be >= 1; got {C}, {N}, {num_classes}, {in_channels}")
         self.arch = Arch.parse(arch)
         mean = [0.0] * in_channels if mean is None else list(mean)
         std = [1.0] * in_channels if std is None else list(std)
         if len(mean) != in_channels or len(std) != in_channels:
-            raise ValueError(f"mean/std need {in_channels} entries, got {mean!r} / {std!r}")
+            raise InvalidValueError(f"mean/std need {in_channels} entries, got {mean!r} / {std!r}")
         self.normalize = Normalize(mean, std)
         self.stem = nn.Sequential(nn.Conv2d(in_channels, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))
         layers: list[nn.Module] = []

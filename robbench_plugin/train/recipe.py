@@ -10,11 +10,25 @@ import json
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Union
 
-from ..errors import InvalidChoiceError, check_choice
+from ..errors import InvalidChoiceError, InvalidValueError, check_choice
 
 ATTACK_KINDS = ("fgsm", "pgd", "autoattack")
 TRAIN_ATTACKS = ("pgd", "fgsm", "none")
 EvalEpochs = Union[str, tuple]
+
+
+def _check_number(what: str, value: object, low: float, high: float | None, low_open: bool = False,
+                  high_open: bool = False, integer: bool = False) -> None:
+    """InvalidValueError unless ``value`` is a finite real number (an int if ``integer``) in the
+    range from ``low`` to ``high`` (None: unbounded), each end closed unless ``*_open``."""
+    kinds = (int,) if integer else (int, float)
+    ok = isinstance(value, kinds) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
+    if ok:
+        ok = (value > low if low_open else value >= low) and (
+            high is None or (value < high if high_open else value <= high))
+    if not ok:
+        span = f"{'(' if low_open else '['}{low}, {'inf)' if high is None else f'{high}' + (')' if high_open else ']')}"
+        raise InvalidValueError(f"{what} must be {'an integer' if integer else 'a number'} in {span}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -30,12 +44,10 @@ class AttackSpec:
 
     def __post_init__(self) -> None:
         check_choice("attack kind", self.kind, ATTACK_KINDS)
-        if not 0 < self.eps <= 255:
-            raise ValueError(f"attack eps must be in (0, 255] (/255 units), got {self.eps!r}")
-        if self.kind == "pgd" and self.steps < 1:
-            raise ValueError(f"PGD steps must be >= 1, got {self.steps!r}")
-        if self.alpha is not None and not 0 < self.alpha <= 255:
-            raise ValueError(f"attack alpha must be in (0, 255] (/255 units), got {self.alpha!r}")
+        _check_number("attack eps (/255 units)", self.eps, 0, 255, low_open=True)
+        _check_number("attack steps", self.steps, 1, None, integer=True)
+        if self.alpha is not None:
+            _check_number("attack alpha (/255 units)", self.alpha, 0, 255, low_open=True)
 
     @property
     def step_size(self) -> float:
@@ -89,36 +101,32 @@ class Recipe:
     eval_subset: int | None = None
 
     def __post_init__(self) -> None:
-        ints = {"C": self.C, "N": self.N, "epochs": self.epochs, "batch_size": self.batch_size}
-        for key, value in ints.items():
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"recipe {key} must be an int >= 1, got {value!r}")
-        if not self.lr_max > 0:
-            raise ValueError(f"recipe lr_max must be > 0, got {self.lr_max!r}")
-        if not 0 <= self.momentum < 1:
-            raise ValueError(f"recipe momentum must be in [0, 1), got {self.momentum!r}")
-        if self.weight_decay < 0:
-            raise ValueError(f"recipe weight_decay must be >= 0, got {self.weight_decay!r}")
+        for key in ("C", "N", "epochs", "batch_size"):
+            _check_number(f"recipe {key}", getattr(self, key), 1, None, integer=True)
+        _check_number("recipe lr_max", self.lr_max, 0, None, low_open=True)
+        _check_number("recipe momentum", self.momentum, 0, 1, high_open=True)
+        _check_number("recipe weight_decay", self.weight_decay, 0, None)
         check_choice("train_attack", self.train_attack, TRAIN_ATTACKS)
         if self.train_attack != "none":
-            if not 0 < self.train_eps <= 255:
-                raise ValueError(f"recipe train_eps must be in (0, 255] (/255 units), got {self.train_eps!r}")
-            if not 0 < self.train_alpha <= 255:
-                raise ValueError(f"recipe train_alpha must be in (0, 255] (/255 units), got {self.train_alpha!r}")
-            if self.train_steps < 1:
-                raise ValueError(f"recipe train_steps must be >= 1, got {self.train_steps!r}")
+            _check_number("recipe train_eps (/255 units)", self.train_eps, 0, 255, low_open=True)
+            _check_number("recipe train_alpha (/255 units)", self.train_alpha, 0, 255, low_open=True)
+            _check_number("recipe train_steps", self.train_steps, 1, None, integer=True)
+        if not isinstance(self.eval_attacks, (list, tuple)):
+            raise InvalidValueError(f"recipe eval_attacks must be a list of attacks, got {self.eval_attacks!r}")
         attacks = tuple(a if isinstance(a, AttackSpec) else AttackSpec(**a) for a in self.eval_attacks)
         object.__setattr__(self, "eval_attacks", attacks)
         if isinstance(self.eval_epochs, (list, tuple)):
+            for e in self.eval_epochs:
+                _check_number("eval_epochs entry", e, 1, self.epochs, integer=True)
             epochs = tuple(int(e) for e in self.eval_epochs)
             bad = [e for e in epochs if not 1 <= e <= self.epochs]
             if bad:
-                raise ValueError(f"eval_epochs {bad} outside 1..{self.epochs}")
+                raise InvalidValueError(f"eval_epochs {bad} outside 1..{self.epochs}")
             object.__setattr__(self, "eval_epochs", tuple(sorted(set(epochs))))
         else:
             check_choice("eval_epochs", self.eval_epochs, ("final", "all", "log"))
-        if self.eval_subset is not None and self.eval_subset < 1:
-            raise ValueError(f"recipe eval_subset must be None or >= 1, got {self.eval_subset!r}")
+        if self.eval_subset is not None:
+            _check_number("recipe eval_subset", self.eval_subset, 1, None, integer=True)
 
     # --- derived --------------------------------------------------------------------
     def evaluated_epochs(self) -> tuple[int, ...]:
@@ -203,3 +211,12 @@ PRESETS: dict[str, Recipe] = {
                    train_steps=1, eval_attacks=(AttackSpec("fgsm", 48.0), AttackSpec("pgd", 48.0, steps=2)),
                    eval_epochs="all"),
 }
+
+
+def aliases_for_recipe(recipe: dict) -> dict[str, str]:
+    """``clean`` -> ``val_acc``; ``robust`` -> PGD accuracy at the recipe's largest PGD eps."""
+    pgd = [a for a in recipe.get("eval_attacks", []) if a["kind"] == "pgd"]
+    out = {"clean": "val_acc"}
+    if pgd:
+        out["robust"] = f"val_pgd_{float(max(a['eps'] for a in pgd))}_acc"
+    return out

@@ -1,0 +1,88 @@
+"""``load_benchmark``: every kind of benchmark by name and mode.
+
+The loader sits above the benchmark kinds it returns (tabular :class:`~robbench_plugin.objective.Benchmark`,
+:class:`~robbench_plugin.surrogate.SurrogateBenchmark`, :class:`~robbench_plugin.live.LiveBenchmark`),
+so none of them imports it and the import graph stays a tree.
+"""
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+from .errors import DataFileError, InvalidValueError, check_choice
+from .objective import Benchmark
+from .table import Table
+
+BENCHMARKS = ("digits", "nas-robbench-201")
+MODES = ("tabular", "surrogate", "live")
+_DIGITS_FILE = "digits.parquet"
+
+
+def embedded_digits_available() -> bool:
+    """Whether this installation carries the embedded digits table."""
+    return resources.files(__package__).joinpath("_data", _DIGITS_FILE).is_file()
+
+
+@functools.lru_cache(maxsize=4)
+def load_digits_table() -> Table:
+    """The embedded digits table (package data), read once per process."""
+    path = resources.files(__package__).joinpath("_data", _DIGITS_FILE)
+    if not path.is_file():
+        raise DataFileError(
+            "the embedded digits benchmark is not in this installation yet (its table is built with "
+            "`robbench build digits`); use load_benchmark('nas-robbench-201', data_dir=...) or "
+            "load_benchmark('build', data_dir=<a build directory>) meanwhile")
+    with resources.as_file(path) as p:
+        return Table.load(p)
+
+
+def load_benchmark(name: str = "digits", dataset: str | None = None, mode: str = "tabular",
+                   data_dir: str | Path | None = None, **kwargs) -> Benchmark:
+    """Load a benchmark by name.
+
+    - ``digits`` (default): the embedded benchmark of all 6466 classes on scikit-learn's digits.
+    - ``nas-robbench-201``: the release, from ``data_dir`` (default ``<ROBBENCH_HOME>/nas-robbench-201``);
+      ``dataset`` in cifar10 (default), cifar100, imagenet.
+    - ``build``: a table from a build directory of ``robbench build`` (``data_dir``), complete or not.
+    ``mode``: ``tabular``; ``surrogate`` (extra ``surrogate``) answers from a fitted surrogate;
+    ``live`` trains on demand (extra ``train``; ``recipe=`` a preset or Recipe, default the
+    benchmark's own: ``digits`` or ``release``), results cached under ``<ROBBENCH_HOME>/results``.
+    """
+    check_choice("mode", mode, MODES)
+    if mode == "live":
+        check_choice("benchmark", name, BENCHMARKS)
+        recipe = kwargs.pop("recipe", "digits" if name == "digits" else "release")
+        ds = dataset or ("digits" if name == "digits" else "cifar10")
+        return load_live(ds, recipe, data_root=data_dir, **kwargs)
+    check_choice("benchmark", name, BENCHMARKS + ("build",))
+    if name == "digits":
+        table = load_digits_table()
+    elif name == "nas-robbench-201":
+        from .release import load_release
+
+        table = load_release(data_dir, **{k: kwargs.pop(k) for k in ("cache", "verify") if k in kwargs})
+    else:
+        if data_dir is None:
+            raise InvalidValueError("load_benchmark('build') needs data_dir=<build directory>")
+        from .build_table import table_from_build
+
+        table = table_from_build(data_dir)
+    if dataset is None:
+        dataset = table.datasets[0] if name != "nas-robbench-201" else "cifar10"
+    check_choice("dataset", dataset, table.datasets)
+    bench = Benchmark(table, dataset, name=name)
+    if mode == "tabular":
+        if kwargs:
+            raise TypeError(f"unexpected arguments for a tabular benchmark: {sorted(kwargs)}")
+        return bench
+    from .surrogate import SurrogateBenchmark
+
+    return SurrogateBenchmark.from_benchmark(bench, **kwargs)
+
+
+def load_live(dataset: str = "digits", recipe: object = "quick", **kwargs):
+    """A :class:`~robbench_plugin.live.LiveBenchmark` (extra ``train``): trains on demand."""
+    from .live import LiveBenchmark
+
+    return LiveBenchmark(dataset, recipe, **kwargs)
