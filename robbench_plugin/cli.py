@@ -1,17 +1,27 @@
-"""The ``robbench`` command line: info, download, query, top, export, train, build."""
+"""The ``robbench`` command line: info, download, query, top, export, search, compare, report,
+surrogate-eval, proxies, train, build.
+
+Every option value is checked before any work starts (see :mod:`robbench_plugin.cli_args`); a bad
+one is one line ``robbench <command>: error: ...`` naming the option and its valid values, and exit
+status 2, with nothing written.
+"""
 from __future__ import annotations
 
 import argparse
 import importlib.util
 import json
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
-from .errors import RobBenchError
+from . import cli_args as va
+from .costs import DATASET_SPECS
+from .errors import InvalidValueError, RobBenchError
 
-EXTRAS = {"torch": "train", "sklearn": "train", "optuna": "optuna", "optunahub": "optuna",
-          "syne_tune": "syne-tune", "lightgbm": "surrogate", "autoattack": "autoattack", "ray": "distributed",
-          "matplotlib": "report"}
+# what `robbench info` reports: (label, importable module names (any one), extra)
+EXTRAS = (("torch", ("torch",), "train"), ("scikit-learn", ("sklearn",), "train"), ("optuna", ("optuna",), "optuna"),
+          ("optunahub", ("optunahub",), "optuna"), ("syne-tune", ("syne_tune",), "syne-tune"),
+          ("lightgbm", ("lightgbm",), "surrogate"), ("autoattack", ("pyautoattack", "autoattack"), "autoattack"),
+          ("ray", ("ray",), "distributed"), ("matplotlib", ("matplotlib",), "report"))
 
 
 def _parse_arch(text: str):
@@ -20,15 +30,22 @@ def _parse_arch(text: str):
 
 
 def _bench(args: argparse.Namespace):
-    from .objective import load_benchmark
+    from .loader import load_benchmark
 
     name = getattr(args, "name", None) or args.benchmark
     return load_benchmark(name, dataset=args.dataset, data_dir=args.data_dir)
 
 
+def _check_table_seed(bench, args: argparse.Namespace) -> None:
+    """--table-seed against the benchmark's seed labels (before any work)."""
+    if args.table_seed not in bench.seeds:
+        raise InvalidValueError(f"--table-seed {args.table_seed!r} is not a seed of {bench.name}/{bench.dataset}; "
+                         f"valid: {', '.join(bench.seeds)}")
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
-    from . import __version__
-    from .objective import embedded_digits_available
+    from ._version import __version__
+    from .loader import embedded_digits_available
     from .paths import home, release_dir
     from .release import RELEASE_FILES
     from .space import NUM_ARCHS, NUM_UNIQUE
@@ -42,9 +59,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
     have = all((rd / f).is_file() for f in RELEASE_FILES)
     print(f"  nas-robbench-201  release files in {rd}: {'present' if have else 'absent (robbench download)'}")
     print("extras:")
-    for mod, extra in EXTRAS.items():
-        ok = importlib.util.find_spec(mod) is not None
-        print(f"  {mod:<11} {'yes' if ok else 'no '}  (extra '{extra}')")
+    for label, modules, extra in EXTRAS:
+        ok = any(importlib.util.find_spec(m) is not None for m in modules)
+        print(f"  {label:<12} {'yes' if ok else 'no '}  (extra '{extra}')")
     return 0
 
 
@@ -71,8 +88,9 @@ def _cmd_download(args: argparse.Namespace) -> int:
 
 def _cmd_query(args: argparse.Namespace) -> int:
     bench = _bench(args)
+    _check_table_seed(bench, args)
     metrics = args.metric or None
-    values = bench.query(_parse_arch(args.arch), metrics, seed=args.seed, fidelity=args.fidelity)
+    values = bench.query(_parse_arch(args.arch), metrics, seed=args.table_seed, fidelity=args.fidelity)
     if not isinstance(values, dict):
         values = {metrics[0]: values}
     from .space import Arch
@@ -86,42 +104,50 @@ def _cmd_top(args: argparse.Namespace) -> int:
     import pandas as pd
 
     bench = _bench(args)
+    _check_table_seed(bench, args)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 90):
         if args.pareto:
-            objectives = args.pareto.split(",")
-            front = bench.pareto_front(objectives, seed=args.seed)
+            objectives = args.pareto
+            front = bench.pareto_front(objectives, seed=args.table_seed)
             cols = ["uid", "arch"] + [bench.resolve_metric(o) for o in objectives]
             print(f"Pareto front of {bench.name}/{bench.dataset} over {objectives}: {len(front)} classes")
             print(front[cols].to_string(index=False))
             return 0
         metric = bench.resolve_metric(args.by)
-        df = bench.to_frame([metric, "params"], seed=args.seed).dropna(subset=[metric])
+        df = bench.to_frame([metric, "params"], seed=args.table_seed).dropna(subset=[metric])
         df = df.sort_values(metric, ascending=bench.direction(metric) == "minimize").head(args.n)
         print(df.to_string(index=False))
     return 0
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from .fileutil import atomic_path
+
     bench = _bench(args)
+    _check_table_seed(bench, args)
     if args.long:
         df = bench.table.frame
         df = df[df["dataset"] == bench.dataset]
     else:
-        df = bench.to_frame(seed=args.seed)
-    if args.format == "csv":
-        df.to_csv(args.out, index=False)
-    else:
-        df.to_parquet(args.out, index=False)
+        df = bench.to_frame(seed=args.table_seed)
+    with atomic_path(args.out) as tmp:
+        if args.format == "csv":
+            df.to_csv(tmp, index=False)
+        else:
+            df.to_parquet(tmp, index=False)
     print(f"wrote {len(df)} rows to {args.out}")
     return 0
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from .train import Recipe, train
+    from .space import Arch
+    from .train import Recipe, select_device, train
 
+    Arch.parse(_parse_arch(args.arch))  # the architecture, the recipe and the device before any work
     recipe = Recipe.preset(args.recipe)
     if args.epochs is not None:
         recipe = recipe.replace(epochs=args.epochs)
+    select_device(args.device)
     result = train(_parse_arch(args.arch), args.dataset, recipe, seed=args.seed, device=args.device,
                    data_root=args.data_root, checkpoint_dir=args.checkpoint_dir, resume=args.resume, progress=True,
                    precision=args.precision)
@@ -136,14 +162,9 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
     from .search import run_search
 
-    constraints = {}
-    for item in args.constraint or []:
-        key, sep, bound = item.partition("<=")
-        if not sep:
-            raise ValueError(f"constraint {item!r} must look like METRIC<=BOUND, e.g. params<=0.5")
-        constraints[key.strip()] = float(bound)
-    s = run_search(args.benchmark, args.objectives.split(","), args.sampler, args.trials, args.out,
-                   seed=args.sampler_seed, table_seed=args.seed,
+    constraints = dict(args.constraint or [])
+    s = run_search(args.benchmark, args.objectives, args.sampler, args.trials, args.out,
+                   seed=args.sampler_seed, table_seed=args.table_seed,
                    dataset=args.dataset, data_dir=args.data_dir, storage=args.storage, study_name=args.study_name,
                    constraints=constraints or None, mode=args.mode)
     front = pd.read_csv(f"{args.out}/front.csv")
@@ -164,13 +185,16 @@ def _cmd_surrogate_eval(args: argparse.Namespace) -> int:
 
     from .surrogate import evaluate_surrogate, summarize_evaluation
 
+    from .fileutil import atomic_write_bytes
+
     bench = _bench(args)
-    fractions = [float(x) for x in args.fractions.split(",")]
-    df = evaluate_surrogate(bench, fractions, splits=args.splits, metrics=args.metrics.split(","),
+    for m in args.metrics:
+        bench.resolve_metric(m)
+    df = evaluate_surrogate(bench, args.fractions, splits=args.splits, metrics=args.metrics,
                             n_models=args.n_models, progress=True)
     summary = summarize_evaluation(df)
     if args.out:
-        df.to_csv(args.out, index=False)
+        atomic_write_bytes(args.out, df.to_csv(index=False).encode())
     cols = ["metric", "scope", "fraction", "model", "kendall_mean", "kendall_std", "spearman_mean",
             "predict_ms_per_1k"]
     with pd.option_context("display.width", 200, "display.max_rows", 500, "display.float_format", "{:.3f}".format):
@@ -198,9 +222,16 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     from .compare import CompareSpec, compare
 
-    cspec = CompareSpec(args.benchmark, args.dataset, args.data_dir, args.mode, tuple(args.objectives.split(",")),
-                        args.budget)
-    summary = compare(args.searchers.split(","), args.seeds, cspec, args.out, workers=args.workers)
+    from .compare import SEARCHERS
+
+    for s in args.searchers:
+        if s not in SEARCHERS:
+            raise InvalidValueError(f"--searchers: unknown searcher {s!r}; valid: {', '.join(SEARCHERS)}")
+    cspec = CompareSpec(args.benchmark, args.dataset, args.data_dir, args.mode, tuple(args.objectives), args.budget)
+    bench = cspec.load()
+    for o in args.objectives:
+        bench.resolve_metric(o)
+    summary = compare(args.searchers, args.n_seeds, cspec, args.out, workers=args.workers)
     with pd.option_context("display.width", 200, "display.float_format", "{:.4f}".format):
         print(summary.to_string(index=False))
     print(f"wrote {args.out}/evaluations.csv, summary.md, summary.csv, curves.png, fronts.png")
@@ -215,7 +246,11 @@ def _cmd_proxies(args: argparse.Namespace) -> int:
     from .proxies import plot_correlations, proxy_correlations, proxy_table
 
     if args.table:
-        df = pd.read_csv(args.table)
+        try:
+            df = pd.read_csv(args.table)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise DataFileError(f"--table {args.table!r} is not a CSV written by robbench proxies --out ({exc})") \
+                from exc
         missing = [c for c in ("clean", "robust") if c not in df.columns]
         if missing:
             raise DataFileError(f"--table {args.table!r} lacks the columns {missing}; give a CSV written by "
@@ -223,7 +258,13 @@ def _cmd_proxies(args: argparse.Namespace) -> int:
         source = f"{len(df)} classes of {args.table}"
     else:
         bench = _bench(args)
-        df = proxy_table(bench, n=args.n, batch=args.batch, progress=True, naslib=args.naslib)
+        use_naslib = importlib.util.find_spec("naslib") is not None if args.naslib is None else args.naslib
+        scorers = {}
+        if use_naslib:
+            from .adapters.naslib import zero_cost_scores
+
+            scorers["naslib"] = zero_cost_scores
+        df = proxy_table(bench, n=args.n, batch=args.batch, progress=True, extra_scorers=scorers)
         source = f"{len(df)} classes of {bench.name}/{bench.dataset}"
     corr = proxy_correlations(df)
     if args.out:
@@ -241,7 +282,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from .train.builder import BuildPlan, build, build_status
     from .train.recipe import Recipe
 
+    from .train import select_device
+
     plan = BuildPlan(dataset=args.dataset, recipe=Recipe.preset(args.recipe or args.dataset))
+    select_device(args.device)
     n = build(args.out, plan, workers=args.workers, backend=args.backend, device=args.device,
               data_root=args.data_root, ray_address=args.ray_address, limit=args.limit)
     st = build_status(args.out, plan)
@@ -249,135 +293,190 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one line ``<prog>: error: <message>`` and exit 2 (the
+    usage stays in ``--help``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class _HELP(argparse.ArgumentDefaultsHelpFormatter):
+    """Help that shows each option's default, where it has one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
 def _add_bench_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--benchmark", default="digits", choices=["digits", "nas-robbench-201", "build"])
-    p.add_argument("--dataset", default=None, help="dataset of the benchmark (release: cifar10|cifar100|imagenet)")
-    p.add_argument("--data-dir", default=None, help="release files (nas-robbench-201) or build directory (build)")
-    p.add_argument("--seed", default="mean", help="seed label, or mean|std (default mean)")
+    p.add_argument("--benchmark", default="digits", choices=["digits", "nas-robbench-201", "build"],
+                   help="embedded digits, the downloaded release, or a build of robbench build")
+    p.add_argument("--dataset", default=None, choices=list(DATASET_SPECS),
+                   help="dataset of the benchmark (default: digits for digits, cifar10 for nas-robbench-201)")
+    p.add_argument("--data-dir", default=None, type=va.in_path,
+                   help="release files (nas-robbench-201; default <ROBBENCH_HOME>/nas-robbench-201) or a build "
+                        "directory or archive (build)")
+    p.add_argument("--table-seed", default="mean",
+                   help="the table's training-seed label whose values are used, or mean|std over the seeds")
 
 
 def make_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="robbench", description="NAS-RobBench-201 for Optuna, Syne Tune and NASLib.")
-    sub = p.add_subparsers(dest="command", required=True)
+    from ._version import __version__
+    from .adapters import OPTUNA_SAMPLERS
+    from .train.recipe import PRESETS
 
-    s = sub.add_parser("info", help="package, benchmarks and extras available")
+    p = _Parser(prog="robbench", description="NAS-RobBench-201 for Optuna, Syne Tune and NASLib.", formatter_class=_HELP)
+    p.add_argument("--version", action="version", version=f"robbench-plugin {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, formatter_class=_HELP)
+
+    s = command("info", "package, benchmarks and extras available")
     s.set_defaults(func=_cmd_info)
 
-    s = sub.add_parser("download", help="fetch the NAS-RobBench-201 release into the cache")
+    s = command("download", "fetch the NAS-RobBench-201 release into the cache (validated before it lands)")
     s.add_argument("--from", default=None, metavar="PATH|URL", help="local copy or mirror instead of Google Drive")
-    s.add_argument("--dest", default=None, help="target directory (default <ROBBENCH_HOME>/nas-robbench-201)")
-    s.add_argument("--force", action="store_true", help="fetch again even if present")
+    s.add_argument("--dest", default=None, type=va.out_dir,
+                   help="target directory (default <ROBBENCH_HOME>/nas-robbench-201)")
+    s.add_argument("--force", action="store_true",
+                   help="fetch again even if a valid copy is present (an invalid copy is always replaced)")
     s.set_defaults(func=_cmd_download)
 
-    s = sub.add_parser("query", help="values of one architecture")
-    s.add_argument("arch", help="NB201 index or NB201 string")
+    s = command("query", "values of one architecture")
+    s.add_argument("arch", help="NB201 index (0..15624) or NB201 string")
     s.add_argument("--metric", action="append", help="metric or alias (repeatable); default all")
-    s.add_argument("--fidelity", type=int, default=None, help="epoch (default: final)")
+    s.add_argument("--fidelity", type=va.int_at_least(0), default=None, help="epoch (default: the final one)")
     _add_bench_args(s)
     s.set_defaults(func=_cmd_query)
 
-    s = sub.add_parser("top", help="best architectures by a metric, or the Pareto front")
-    s.add_argument("--by", default="robust", help="metric or alias to rank by (default robust)")
-    s.add_argument("-n", type=int, default=10)
-    s.add_argument("--pareto", default=None, metavar="M1,M2[,...]", help="list the Pareto front over these metrics")
+    s = command("top", "best architectures by a metric, or the Pareto front")
+    s.add_argument("--by", default="robust", help="metric or alias to rank by")
+    s.add_argument("-n", type=va.int_at_least(1), default=10, help="how many rows")
+    s.add_argument("--pareto", default=None, type=va.name_list, metavar="M1,M2[,...]",
+                   help="list the Pareto front over these metrics instead")
     _add_bench_args(s)
     s.set_defaults(func=_cmd_top)
 
-    s = sub.add_parser("export", help="write the benchmark as CSV or parquet")
-    s.add_argument("--format", choices=["csv", "parquet"], required=True)
-    s.add_argument("--out", required=True)
+    s = command("export", "write the benchmark as CSV or parquet")
+    s.add_argument("--format", choices=["csv", "parquet"], required=True, help="file format")
+    s.add_argument("--out", required=True, type=va.out_file, help="file to write")
     s.add_argument("--long", action="store_true", help="long format (every metric, fidelity and seed)")
     _add_bench_args(s)
     s.set_defaults(func=_cmd_export)
 
-    s = sub.add_parser("search", help="run an Optuna study on a benchmark and compare with its true front")
-    s.add_argument("--objectives", default="clean,robust", help="comma-separated metrics/aliases")
-    s.add_argument("--sampler", default="nsga2", help="tpe|nsga2|nsga3|gp|random|bruteforce|cmaes|qmc")
-    s.add_argument("--trials", type=int, default=200)
-    s.add_argument("--sampler-seed", type=int, default=0)
-    s.add_argument("--out", default="robbench-search", help="output directory")
-    s.add_argument("--mode", default="tabular", choices=["tabular", "surrogate", "live"])
-    s.add_argument("--constraint", action="append", metavar="METRIC<=BOUND", help="e.g. params<=0.5 (repeatable)")
-    s.add_argument("--storage", default=None, help="Optuna storage URL (sqlite:///x.db) to share or resume")
-    s.add_argument("--study-name", default=None)
+    s = command("search", "run an Optuna study on a benchmark and compare with its true front")
+    s.add_argument("--objectives", default="clean,robust", type=va.name_list, metavar="M1[,M2...]",
+                   help="comma-separated metrics/aliases")
+    s.add_argument("--sampler", default="nsga2", choices=OPTUNA_SAMPLERS, help="Optuna sampler")
+    s.add_argument("--trials", type=va.int_at_least(1), default=200, help="trials of the study")
+    s.add_argument("--sampler-seed", type=va.int_at_least(0), default=0, help="seed of the sampler")
+    s.add_argument("--out", default="robbench-search", type=va.out_dir, help="output directory")
+    s.add_argument("--mode", default="tabular", choices=["tabular", "surrogate", "live"],
+                   help="answer from the table, a surrogate or live training")
+    s.add_argument("--constraint", action="append", type=va.constraint, metavar="METRIC<=BOUND",
+                   help="e.g. params<=0.5 (repeatable)")
+    s.add_argument("--storage", default=None, type=va.storage_url,
+                   help="Optuna storage URL (sqlite:///x.db) to share or resume a study")
+    s.add_argument("--study-name", default=None, help="name of the study in --storage")
     _add_bench_args(s)
     s.set_defaults(func=_cmd_search)
 
-    s = sub.add_parser("surrogate-eval", help="held-out rank quality of the surrogate vs ridge and k-NN baselines")
-    s.add_argument("--fractions", default="0.05,0.1,0.25,0.5", help="training fractions of the classes")
-    s.add_argument("--splits", type=int, default=3, help="random splits per fraction")
-    s.add_argument("--metrics", default="clean,robust")
-    s.add_argument("--n-models", type=int, default=3, help="ensemble size")
-    s.add_argument("--out", default=None, help="CSV of every (model, fraction, split, metric, scope) row")
+    s = command("surrogate-eval", "held-out rank quality of the surrogate vs ridge and k-NN baselines")
+    s.add_argument("--fractions", default="0.05,0.1,0.25,0.5", type=va.fractions, metavar="F1[,F2...]",
+                   help="training fractions of the classes, each in (0, 1)")
+    s.add_argument("--splits", type=va.int_at_least(1), default=3, help="random splits per fraction")
+    s.add_argument("--metrics", default="clean,robust", type=va.name_list, metavar="M1[,M2...]",
+                   help="metrics to predict")
+    s.add_argument("--n-models", type=va.int_at_least(1), default=3, help="ensemble size")
+    s.add_argument("--out", default=None, type=va.out_file,
+                   help="CSV of every (model, fraction, split, metric, scope) row")
     _add_bench_args(s)
     s.set_defaults(func=_cmd_surrogate_eval)
 
-    s = sub.add_parser("report", help="quality report of a benchmark table (markdown + plots)")
-    s.add_argument("name", nargs="?", default=None, help="benchmark name (same as --benchmark)")
-    s.add_argument("--out", default="robbench-report")
+    s = command("report", "quality report of a benchmark table (markdown + plots)")
+    s.add_argument("name", nargs="?", default=None, choices=["digits", "nas-robbench-201", "build"],
+                   help="benchmark name (same as --benchmark)")
+    s.add_argument("--out", default="robbench-report", type=va.out_dir, help="output directory")
     _add_bench_args(s)
     s.set_defaults(func=_cmd_report)
 
-    s = sub.add_parser("compare", help="compare searchers of Optuna, Syne Tune and NASLib at equal budget")
-    s.add_argument("--searchers", default="random,optuna:tpe,optuna:nsga2,syne-tune:moasha,syne-tune:morea,"
-                   "naslib:re,naslib:ls", help="comma-separated framework:name (a framework that is not installed "
+    s = command("compare", "compare searchers of Optuna, Syne Tune and NASLib at equal budget")
+    s.add_argument("--searchers", type=va.name_list,
+                   default="random,optuna:tpe,optuna:nsga2,syne-tune:moasha,syne-tune:morea,naslib:re,naslib:ls",
+                   metavar="S1[,S2...]", help="comma-separated framework:name (a framework that is not installed "
                    "is skipped with a line saying so)")
-    s.add_argument("--objectives", default="clean,robust")
-    s.add_argument("--budget", type=int, default=200, help="full evaluations per run")
-    s.add_argument("--seeds", type=int, default=5)
-    s.add_argument("--workers", type=int, default=2, help="parallel processes")
-    s.add_argument("--mode", default="tabular", choices=["tabular", "surrogate"])
-    s.add_argument("--out", default="robbench-compare")
+    s.add_argument("--objectives", default="clean,robust", type=va.name_list, metavar="M1[,M2...]",
+                   help="comma-separated metrics/aliases")
+    s.add_argument("--budget", type=va.int_at_least(1), default=200, help="full evaluations per run")
+    s.add_argument("--n-seeds", type=va.int_at_least(1), default=5,
+                   help="runs per searcher, with searcher seeds 0..N-1")
+    s.add_argument("--workers", type=va.int_at_least(1), default=2, help="parallel processes")
+    s.add_argument("--mode", default="tabular", choices=["tabular", "surrogate"],
+                   help="answer from the table or a surrogate")
+    s.add_argument("--out", default="robbench-compare", type=va.out_dir, help="output directory")
     _add_bench_args(s)
     s.set_defaults(func=_cmd_compare)
 
-    s = sub.add_parser("proxies", help="zero-cost proxies (NTK, synflow, ...) vs clean/robust accuracy")
-    s.add_argument("--n", type=int, default=200, help="random classes to score")
-    s.add_argument("--batch", type=int, default=32, help="images in the proxy batch")
-    s.add_argument("--out", default=None, help="CSV of every class's proxies")
-    s.add_argument("--plot", default=None, help="PNG of the correlations")
+    s = command("proxies", "zero-cost proxies (NTK, synflow, ...) vs clean/robust accuracy")
+    s.add_argument("--n", type=va.int_at_least(2), default=200, help="random classes to score")
+    s.add_argument("--batch", type=va.int_at_least(1), default=32, help="images in the proxy batch")
+    s.add_argument("--out", default=None, type=va.out_file, help="CSV of every class's proxies")
+    s.add_argument("--plot", default=None, type=va.out_file, help="PNG of the correlations")
     s.add_argument("--naslib", default=None, action=argparse.BooleanOptionalAction,
                    help="also NASLib's zero-cost predictors (default: when NASLib is importable)")
-    s.add_argument("--table", default=None,
+    s.add_argument("--table", default=None, type=va.in_file,
                    help="correlations of a CSV written earlier with --out, instead of computing proxies")
     _add_bench_args(s)
     s.set_defaults(func=_cmd_proxies)
 
-    s = sub.add_parser("train", help="adversarially train one architecture (extra 'train')")
-    s.add_argument("--arch", required=True, help="NB201 index or string")
-    s.add_argument("--dataset", default="digits", choices=["digits", "cifar10", "cifar100", "imagenet"])
-    s.add_argument("--recipe", default="quick", help="preset: release|digits|quick|tiny")
-    s.add_argument("--epochs", type=int, default=None)
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N|mps")
-    s.add_argument("--data-root", default=None, help="folder with the dataset files (not needed for digits)")
-    s.add_argument("--checkpoint-dir", default=None)
-    s.add_argument("--resume", action="store_true")
+    s = command("train", "adversarially train one architecture (extra 'train')")
+    s.add_argument("--arch", required=True, help="NB201 index (0..15624) or NB201 string")
+    s.add_argument("--dataset", default="digits", choices=list(DATASET_SPECS), help="dataset to train on")
+    s.add_argument("--recipe", default="quick", choices=sorted(PRESETS), help="recipe preset")
+    s.add_argument("--epochs", type=va.int_at_least(1), default=None, help="override the recipe's epochs")
+    s.add_argument("--seed", type=va.int_at_least(0), default=0, help="training seed")
+    s.add_argument("--device", default="auto", type=va.device, help="auto|cpu|cuda|cuda:N|mps")
+    s.add_argument("--data-root", default=None, type=va.in_path,
+                   help="folder with the dataset files (not needed for digits)")
+    s.add_argument("--checkpoint-dir", default=None, type=va.out_dir, help="keep a checkpoint per epoch here")
+    s.add_argument("--resume", action="store_true", help="continue from the checkpoint in --checkpoint-dir")
     s.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                    help="auto = bf16 autocast on CUDA, fp32 elsewhere; bf16 is ~2x faster on CPUs with AVX512-BF16")
     s.set_defaults(func=_cmd_train)
 
-    s = sub.add_parser("build", help="train every architecture into a resumable build directory")
+    s = command("build", "train every architecture into a resumable build directory")
     s.add_argument("dataset", choices=["digits"], help="dataset to build a benchmark on")
-    s.add_argument("--out", required=True, help="build directory (resumable)")
-    s.add_argument("--recipe", default=None, help="recipe preset (default: the dataset's)")
-    s.add_argument("--workers", type=int, default=2)
-    s.add_argument("--backend", choices=["local", "ray"], default="local")
-    s.add_argument("--ray-address", default=None)
-    s.add_argument("--device", default="cpu")
-    s.add_argument("--data-root", default=None)
-    s.add_argument("--limit", type=int, default=None, help="train at most this many jobs now")
+    s.add_argument("--out", required=True, type=va.out_dir, help="build directory (resumable)")
+    s.add_argument("--recipe", default=None, choices=sorted(PRESETS), help="recipe preset (default: the dataset's)")
+    s.add_argument("--workers", type=va.int_at_least(1), default=2, help="parallel training processes")
+    s.add_argument("--backend", choices=["local", "ray"], default="local", help="local processes or a Ray cluster")
+    s.add_argument("--ray-address", default=None, help="Ray cluster address (default: a local Ray)")
+    s.add_argument("--device", default="cpu", type=va.device, help="auto|cpu|cuda|cuda:N|mps")
+    s.add_argument("--data-root", default=None, type=va.in_path, help="folder with the dataset files")
+    s.add_argument("--limit", type=va.int_at_least(1), default=None, help="train at most this many jobs now")
     s.set_defaults(func=_cmd_build)
     return p
 
 
+def _fail(command: str, message: str) -> int:
+    print(f"robbench {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; 0 on success, 2 with one error line for any bad input or unusable file."""
     args = make_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (RobBenchError, ValueError) as exc:
-        print(f"robbench {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except (RobBenchError, ValueError, OSError) as exc:
+        return _fail(args.command, str(exc))
+    except Exception as exc:  # a database the storage URL names that cannot be reached, and its kin
+        if type(exc).__module__.split(".")[0] == "sqlalchemy":
+            return _fail(args.command, f"storage: {str(exc).splitlines()[0]}")
+        raise
 
 
 if __name__ == "__main__":

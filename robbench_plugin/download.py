@@ -6,8 +6,9 @@ Sources:
 - ``source=URL`` (http/https/file): a mirror serving those two files under that base URL,
   fetched with HTTP Range resume into ``*.part`` files.
 
-Every file lands atomically (``.part`` then rename) and its sha256 is recorded in
-``checksums.json`` beside it (the release publishes none, so this records what was loaded).
+Files are fetched into a staging folder, validated as a whole release, then moved into place; the
+sha256 of each is recorded in ``checksums.json`` beside it (the release publishes none, so this
+records what was loaded).
 """
 from __future__ import annotations
 
@@ -19,11 +20,12 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import DataFileError
-from .fileutil import atomic_write_json, sha256_file
+from .fileutil import atomic_path, atomic_write_json, sha256_file
 from .paths import release_dir
 from .release import GDRIVE_FOLDER, RELEASE_FILES
 
 ProgressFn = Callable[[str, int, int | None], None]
+STAGING = ".incoming"  # folder inside the destination where files are fetched and validated
 
 
 def _manual_hint(dest: Path) -> str:
@@ -79,43 +81,81 @@ def _from_gdrive(dest: Path) -> None:
     for name in RELEASE_FILES:
         if name not in found:
             raise DataFileError(f"the Drive folder has no {name} (got {sorted(found)}). {_manual_hint(dest)}")
-        tmp = dest / (name + ".part")
-        shutil.copyfile(found[name], tmp)
-        tmp.replace(dest / name)
+        with atomic_path(dest / name) as tmp:
+            shutil.copyfile(found[name], tmp)
+
+
+def _verified(directory: Path) -> str | None:
+    """None when ``directory`` holds a release that parses and validates, else why not."""
+    from .release import convert_release
+
+    try:
+        convert_release(directory)
+    except DataFileError as exc:
+        return str(exc)
+    return None
 
 
 def download_release(dest: str | Path | None = None, source: str | None = None, force: bool = False,
                      progress: ProgressFn | None = None) -> dict[str, str]:
     """Place the release in ``dest`` (default ``<ROBBENCH_HOME>/nas-robbench-201``).
 
-    Returns ``{file name: sha256}``, also written to ``dest/checksums.json``. Files already
-    present are kept unless ``force``.
+    The files are fetched into a staging folder inside ``dest``, parsed and validated there (the
+    same checks as loading: JSON structure, index order, accuracies in [0, 1], representatives),
+    and only then moved into place, so a truncated or corrupt source never lands in ``dest``. A
+    copy already in ``dest`` is kept when it validates; one that does not (an interrupted or
+    corrupt earlier copy) is replaced, as with ``force``.
+
+    Returns ``{file name: sha256}``, also written to ``dest/checksums.json``.
     """
     dest = Path(dest) if dest is not None else release_dir()
-    dest.mkdir(parents=True, exist_ok=True)
-    todo = [f for f in RELEASE_FILES if force or not (dest / f).is_file()]
-    if todo:
-        if source is None:
-            _from_gdrive(dest)
-        elif "://" in source:
-            scheme = urllib.parse.urlparse(source).scheme
-            if scheme not in ("http", "https", "file"):
-                raise DataFileError(f"unsupported URL scheme {scheme!r} in {source!r}; valid: http, https, file")
-            for name in todo:
-                url = source.rstrip("/") + "/" + urllib.parse.quote(name)
-                try:
-                    _fetch_url(url, dest / name, progress)
-                except (urllib.error.URLError, OSError) as exc:
-                    raise DataFileError(f"cannot fetch {url} ({exc}). {_manual_hint(dest)}") from exc
-        else:
-            src = Path(source).expanduser()
-            missing = [f for f in todo if not (src / f).is_file()]
-            if missing:
-                raise DataFileError(f"{src} lacks {', '.join(missing)}; expected {', '.join(RELEASE_FILES)} there")
-            for name in todo:
-                tmp = dest / (name + ".part")
-                shutil.copyfile(src / name, tmp)
-                tmp.replace(dest / name)
+    if dest.exists() and not dest.is_dir():
+        raise DataFileError(f"--dest {dest} exists and is not a directory")
+    _check_source(source)
+    present = all((dest / f).is_file() for f in RELEASE_FILES)
+    if force or not present or _verified(dest) is not None:
+        staging = dest / STAGING
+        staging.mkdir(parents=True, exist_ok=True)  # kept after a broken transfer: its .part files resume
+        _fetch_all(staging, source, progress)
+        problem = _verified(staging)
+        if problem is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise DataFileError(f"the release from {source or 'Google Drive'} does not validate, nothing was "
+                                f"installed in {dest}: {problem}")
+        for name in RELEASE_FILES:
+            (staging / name).replace(dest / name)
+        shutil.rmtree(staging, ignore_errors=True)
     sums = {f: sha256_file(dest / f) for f in RELEASE_FILES}
     atomic_write_json(dest / "checksums.json", sums)
     return sums
+
+
+def _check_source(source: str | None) -> None:
+    """A source that cannot work is an error before anything is created."""
+    if source is None:
+        return
+    if "://" in source:
+        scheme = urllib.parse.urlparse(source).scheme
+        if scheme not in ("http", "https", "file"):
+            raise DataFileError(f"unsupported URL scheme {scheme!r} in --from {source!r}; valid: http, https, file")
+        return
+    src = Path(source).expanduser()
+    missing = [f for f in RELEASE_FILES if not (src / f).is_file()]
+    if missing:
+        raise DataFileError(f"--from {src} lacks {', '.join(missing)}; expected {', '.join(RELEASE_FILES)} there")
+
+
+def _fetch_all(staging: Path, source: str | None, progress: ProgressFn | None) -> None:
+    """Both release files from ``source`` (None = Google Drive) into ``staging``."""
+    if source is None:
+        _from_gdrive(staging)
+    elif "://" in source:
+        for name in RELEASE_FILES:
+            url = source.rstrip("/") + "/" + urllib.parse.quote(name)
+            try:
+                _fetch_url(url, staging / name, progress)
+            except (urllib.error.URLError, OSError) as exc:
+                raise DataFileError(f"cannot fetch {url} ({exc}). {_manual_hint(staging.parent)}") from exc
+    else:
+        for name in RELEASE_FILES:
+            shutil.copyfile(Path(source).expanduser() / name, staging / name)

@@ -1,3 +1,4 @@
+import gzip
 import json
 import os
 from pathlib import Path
@@ -7,28 +8,38 @@ import pytest
 # Tests use tiny networks: one thread avoids oversubscription (also in test subprocesses).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# reference facts kept with the tests (tests/data/README.md), so the claim tests run in a clean clone
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="session")
-def shared_meta():
-    path = SHARED / "nb201_meta.json"
-    if not path.is_file():
-        pytest.skip(f"shared reference data not found at {path}")
-    return json.loads(path.read_text())
+def release_meta():
+    """The release's meta.json (NAS-Bench-201's index order and isomorphism classes)."""
+    with gzip.open(DATA / "nb201_meta.json.gz", "rt") as fh:
+        return json.load(fh)
 
 
 @pytest.fixture(scope="session")
-def shared_representatives():
-    path = SHARED / "nb201_nonisomorphic_ids.txt"
-    if not path.is_file():
-        pytest.skip(f"shared reference data not found at {path}")
-    return [int(x) for x in path.read_text().split()]
+def published_representatives():
+    """The 6466 representative indices published with the NAS-RobBench-201 reference code."""
+    return [int(x) for x in (DATA / "nb201_nonisomorphic_ids.txt").read_text().split()]
 
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ROBBENCH_HOME", str(tmp_path_factory.getbasetemp() / "robbench_home"))
+
+
+@pytest.fixture(scope="session")
+def fixture_release(tmp_path_factory, release_meta):
+    """A release directory: the hand-written release file of tests/data (not written by the package)
+    with the release's own meta.json beside it."""
+    import shutil
+
+    d = tmp_path_factory.mktemp("fixture-release")
+    (d / "meta.json").write_text(json.dumps(release_meta))
+    shutil.copyfile(DATA / "release-fixture" / "NAS-RobBench-201_all.json", d / "NAS-RobBench-201_all.json")
+    return d
 
 
 @pytest.fixture(scope="session")

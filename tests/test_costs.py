@@ -1,14 +1,14 @@
+import json
+from pathlib import Path
+
 import pytest
 
 from robbench_plugin import arch_costs
 from robbench_plugin.costs import all_costs
 
-# NAS-Bench-201's own values (shared/docs/nas-robbench-201.md): params M / FLOPs M
-REFERENCE = {
-    1462: {"cifar10": (1.531546, 220.11969), "cifar100": (1.537396, 220.12554), "imagenet": (1.538696, 55.03756)},
-    1651: {"cifar10": (0.073306, 7.78305), "cifar100": (0.079156, 7.7889), "imagenet": (0.080456, 1.9534)},
-    1000: {"cifar10": (0.587386, 82.49409), "cifar100": (0.593236, 82.49994), "imagenet": (0.594536, 20.63116)},
-}
+# NAS-Bench-201's own values (tests/data/nb201_reference_costs.json): params M / FLOPs M
+REFERENCE = {int(i): v for i, v in json.loads(
+    (Path(__file__).parent / "data" / "nb201_reference_costs.json").read_text())["values"].items()}
 
 
 @pytest.mark.parametrize("index", sorted(REFERENCE))

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from robbench_plugin.download import download_release
+from robbench_plugin.download import STAGING, download_release
 from robbench_plugin.errors import DataFileError
 from robbench_plugin.fileutil import sha256_file
 from robbench_plugin.release import DATA_FILE, META_FILE, RELEASE_FILES
@@ -66,9 +66,9 @@ def test_mirror_download_records_sha_and_matches(mirror, synthetic_release, tmp_
 
 def test_mirror_download_resumes_from_part_file(mirror, synthetic_release, tmp_path):
     dest = tmp_path / "dest"
-    dest.mkdir()
+    (dest / STAGING).mkdir(parents=True)
     full = (synthetic_release / DATA_FILE).read_bytes()
-    (dest / (DATA_FILE + ".part")).write_bytes(full[:1000])
+    (dest / STAGING / (DATA_FILE + ".part")).write_bytes(full[:1000])
     download_release(dest, source=mirror)
     assert (dest / DATA_FILE).read_bytes() == full
     assert (f"/{DATA_FILE}", "bytes=1000-") in _RangeHandler.requests_seen
@@ -98,3 +98,27 @@ def test_bad_sources(tmp_path):
         download_release(tmp_path / "d", source=str(tmp_path))
     with pytest.raises(DataFileError, match="scheme 'ftp'"):
         download_release(tmp_path / "d", source="ftp://127.0.0.1/x")
+
+
+def test_truncated_source_is_refused_and_nothing_lands(synthetic_release, tmp_path):
+    """A truncated copy of the data file: an error at download time, not at load; dest stays empty."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / META_FILE).write_bytes((synthetic_release / META_FILE).read_bytes())
+    data = (synthetic_release / DATA_FILE).read_bytes()
+    (src / DATA_FILE).write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataFileError, match="does not validate, nothing was installed"):
+        download_release(tmp_path / "d", source=str(src))
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == []
+
+
+def test_corrupt_copy_in_place_is_replaced_by_a_good_source(synthetic_release, tmp_path):
+    """An earlier bad copy (e.g. interrupted by hand) is replaced without --force; a good one is kept."""
+    dest = tmp_path / "d"
+    dest.mkdir()
+    (dest / META_FILE).write_bytes((synthetic_release / META_FILE).read_bytes())
+    (dest / DATA_FILE).write_bytes((synthetic_release / DATA_FILE).read_bytes()[:5000])
+    sums = download_release(dest, source=str(synthetic_release))
+    assert (dest / DATA_FILE).read_bytes() == (synthetic_release / DATA_FILE).read_bytes()
+    assert sums[DATA_FILE] == sha256_file(synthetic_release / DATA_FILE)
+    assert not (dest / STAGING).exists()

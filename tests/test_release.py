@@ -5,14 +5,9 @@ import numpy as np
 import pytest
 
 from robbench_plugin import Arch, load_benchmark
-from robbench_plugin.errors import DataFileError
+
+from robbench_plugin.errors import DataFileError, RobBenchError
 from robbench_plugin.release import DATA_FILE, load_release
-
-
-def test_reference_values_through_public_api(release_bench):
-    b = Arch.from_index(1000)
-    assert release_bench.query(b, "val_fgsm_3.0_acc", seed="1") == 0.6729999780654907
-    assert release_bench.query(b, "val_pgd_3.0_acc", seed="1") == 0.6680999994277954
 
 
 def test_all_uids_metrics_and_seed_labels_present(release_bench, synthetic_release):
@@ -103,3 +98,25 @@ def test_pareto_front_is_non_dominated_and_complete(release_bench):
     assert len(front) == (~np.array(dominated)).sum()
     for p in fpts:
         assert not (np.all(pts >= p, axis=1) & np.any(pts > p, axis=1)).any()
+
+
+def test_reader_on_a_hand_written_release_file(fixture_release):
+    """Values read back equal the ones written by hand; seed aggregates equal hand computation."""
+    b = load_benchmark("nas-robbench-201", dataset="cifar10", data_dir=fixture_release)
+    assert b.uids.tolist() == [0, 10, 1000, 1462] and b.fidelities == [50]
+    assert b.seeds == ["1", "2", "3", "mean", "std"]
+    # the reference reader's values (res["cifar10"]["1000"][metric]["1"])
+    assert b.query(1000, "val_fgsm_3.0_acc", seed="1") == 0.6729999780654907
+    assert b.query(1000, "val_pgd_3.0_acc", seed="1") == 0.6680999994277954
+    assert b.query(1000, "robust", seed="1") == 0.4410000145435333  # robust = PGD at 8/255
+    assert b.query(1462, "clean", seed="mean") == pytest.approx((0.8 + 0.81 + 0.84) / 3, abs=1e-15)
+    assert b.query(1462, "robust", seed="std") == pytest.approx(0.02, abs=1e-12)  # (0.46, 0.48, 0.50), ddof=1
+    assert b.query(1000, "clean", seed="mean") == 0.7904999852180481  # one seed: the mean is that seed
+    assert np.isnan(b.query(1000, "clean", seed="std"))
+    assert b.query(1651, "clean", seed="1") == 0.1  # the all-none cell answers for its class (10)
+    with pytest.raises(RobBenchError, match="has no entry"):
+        b.query(1, "clean")  # a class the file does not hold
+    c100 = load_benchmark("nas-robbench-201", dataset="cifar100", data_dir=fixture_release)
+    assert c100.uids.tolist() == [1000] and c100.query(1000, "robust", seed="1") == 0.19
+    imagenet = load_benchmark("nas-robbench-201", dataset="imagenet", data_dir=fixture_release)
+    assert imagenet.query(1000, "val_fgsm_8.0_acc", seed="1") == 0.09

@@ -6,19 +6,19 @@ from robbench_plugin.space import (EDGES, NUM_ARCHS, NUM_UNIQUE, OPS, cell_signa
                                    unique_indices)
 
 
-def test_isomorphism_matches_release_meta_for_all_15625(shared_meta):
-    ids = shared_meta["ids"]
+def test_isomorphism_matches_release_meta_for_all_15625(release_meta):
+    ids = release_meta["ids"]
     expected = np.array([int(ids[str(i)]["isomorph"]) for i in range(NUM_ARCHS)])
     assert (representative_indices() == expected).all()
 
 
-def test_representatives_equal_published_6466_ids(shared_representatives):
+def test_representatives_equal_published_6466_ids(published_representatives):
     assert len(unique_indices()) == NUM_UNIQUE == 6466
-    assert sorted(shared_representatives) == unique_indices().tolist()
+    assert sorted(published_representatives) == unique_indices().tolist()
 
 
-def test_index_order_matches_meta_strings_for_all(shared_meta):
-    ids = shared_meta["ids"]
+def test_index_order_matches_meta_strings_for_all(release_meta):
+    ids = release_meta["ids"]
     for i in range(NUM_ARCHS):
         a = Arch.from_index(i)
         assert a.string == ids[str(i)]["nb201-string"]

@@ -23,11 +23,13 @@ prediction at every recorded fidelity.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Sequence, Union
+from typing import Any, Iterator, Sequence, Union
 
 try:
     import syne_tune  # noqa: F401
@@ -41,11 +43,53 @@ except ImportError as exc:  # pragma: no cover - depends on the extra
 import numpy as np
 import pandas as pd
 
-from ..errors import InvalidChoiceError, check_choice
+from ..errors import InvalidChoiceError, InvalidValueError, check_choice
 from ..grid import BenchmarkGrid, benchmark_grid
-from ..objective import MODES, load_benchmark
+from ..loader import MODES, load_benchmark
 from ..paths import cache_dir
 from ..space import OPS
+
+def _probe_gpus_quietly() -> None:
+    """Answer Syne Tune's GPU probe before it runs: its ``get_num_gpus`` writes ``std.out`` into the
+    working directory (running ``nvidia-smi``); we count the GPUs the same way without a file and
+    hand the count to its cache, so no Syne Tune backend leaves a file where the user stands."""
+    import subprocess
+
+    import syne_tune.num_gpu as num_gpu
+
+    if getattr(num_gpu, "_num_gpus", 0) is not None or shutil.which("nvidia-smi") is None:
+        if getattr(num_gpu, "_num_gpus", 0) is None:
+            num_gpu._num_gpus = 0
+        return
+    try:
+        out = subprocess.run(["nvidia-smi", "--list-gpus"], capture_output=True, text=True, timeout=10)
+        num_gpu._num_gpus = len(out.stdout.splitlines()) if out.returncode == 0 else 0
+    except (OSError, subprocess.TimeoutExpired):
+        num_gpu._num_gpus = 0
+
+
+_probe_gpus_quietly()
+
+
+@contextlib.contextmanager
+def output_folder(path: str | Path | None = None) -> Iterator[Path]:
+    """Where Syne Tune writes its tuner folders for the block (it reads ``SYNETUNE_FOLDER``, by
+    default ``~/syne-tune``): ``path``, or a temporary directory removed afterwards (simulated runs
+    return everything as a frame). The variable is restored after the block."""
+    old = os.environ.get("SYNETUNE_FOLDER")
+    with contextlib.ExitStack() as stack:
+        folder = Path(path) if path is not None else Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="robbench-syne-tune-")))
+        folder.mkdir(parents=True, exist_ok=True)
+        os.environ["SYNETUNE_FOLDER"] = str(folder)
+        try:
+            yield folder
+        finally:
+            if old is None:
+                os.environ.pop("SYNETUNE_FOLDER", None)
+            else:
+                os.environ["SYNETUNE_FOLDER"] = old
+
 
 CONFIG_KEYS = tuple(f"hp_x{i}" for i in range(6))
 TIME_ATTR = "hp_epoch"
@@ -200,7 +244,7 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
 def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_wallclock_time: float | None = None,
              max_num_trials: int | None = None, max_num_evaluations: int | None = None,
              max_training_time: float | None = None, seed: int = 0, tuner_name: str | None = None,
-             tuner_sleep_time: float | None = None) -> pd.DataFrame:
+             tuner_sleep_time: float | None = None, out_dir: str | Path | None = None) -> pd.DataFrame:
     """Run ``scheduler`` in Syne Tune's simulator (``UserBlackboxBackend`` + ``SimulatorCallback``)
     on ``blackbox``; returns every reported result (one row per trial and fidelity, with
     ``st_tuner_time`` the simulator's clock). Stops at whichever limit comes first.
@@ -214,6 +258,9 @@ def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_
     result. Syne Tune's default (5 s) suits benchmarks whose epochs take minutes; on a table whose
     epochs take fractions of a second it would make every trial, even one stopped after its first
     epoch, cost at least 5 s. The default here is a tenth of the shortest epoch in the blackbox.
+
+    ``out_dir``: where Syne Tune writes the tuner's folder (default: a temporary directory removed
+    afterwards; never ``~/syne-tune``).
     """
     from syne_tune import StoppingCriterion, Tuner
     from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
@@ -221,12 +268,12 @@ def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_
 
     limits = (max_wallclock_time, max_num_trials, max_num_evaluations, max_training_time)
     if all(v is None for v in limits):
-        raise ValueError("give at least one of max_wallclock_time, max_num_trials, max_num_evaluations, "
+        raise InvalidValueError("give at least one of max_wallclock_time, max_num_trials, max_num_evaluations, "
                          "max_training_time")
     if tuner_sleep_time is None:
         tuner_sleep_time = shortest_epoch_time(blackbox) / 10
     if not tuner_sleep_time > 0:
-        raise ValueError(f"tuner_sleep_time must be > 0 simulated seconds, got {tuner_sleep_time!r}")
+        raise InvalidValueError(f"tuner_sleep_time must be > 0 simulated seconds, got {tuner_sleep_time!r}")
     backend = UserBlackboxBackend(blackbox=blackbox, elapsed_time_attr=METRIC_ELAPSED_TIME, seed=seed,
                                   tuner_sleep_time=tuner_sleep_time)
     stop = StoppingCriterion(max_wallclock_time=max_wallclock_time, max_num_trials_started=max_num_trials,
@@ -234,11 +281,12 @@ def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_
     if max_training_time is not None:
         stop = _TrainingTimeLimit(stop, max_training_time)
     callback = SimulatorCallback()
-    tuner = Tuner(trial_backend=backend, scheduler=scheduler, stop_criterion=stop, n_workers=n_workers,
-                  sleep_time=0, callbacks=[callback], results_update_interval=1e9,
-                  print_update_interval=1e9, save_tuner=False, tuner_name=tuner_name,
-                  metadata={"robbench": getattr(blackbox, "robbench_metadata", {})})
-    tuner.run()
+    with output_folder(out_dir):
+        tuner = Tuner(trial_backend=backend, scheduler=scheduler, stop_criterion=stop, n_workers=n_workers,
+                      sleep_time=0, callbacks=[callback], results_update_interval=1e9,
+                      print_update_interval=1e9, save_tuner=False, tuner_name=tuner_name,
+                      metadata={"robbench": getattr(blackbox, "robbench_metadata", {})})
+        tuner.run()
     results = callback.dataframe()
     configs = tuner.tuning_status.get_dataframe()[["trial_id", *CONFIG_KEYS]].drop_duplicates("trial_id")
     return results.drop(columns=[c for c in CONFIG_KEYS if c in results.columns]).merge(configs, on="trial_id")
@@ -258,9 +306,58 @@ class _TrainingTimeLimit:
 
     def __init__(self, inner: Any, limit: float):
         if not limit > 0:
-            raise ValueError(f"max_training_time must be > 0 seconds, got {limit!r}")
+            raise InvalidValueError(f"max_training_time must be > 0 seconds, got {limit!r}")
         self.inner, self.limit = inner, float(limit)
 
     def __call__(self, status: Any) -> bool:
         spent = status.overall_metric_statistics.sum_metrics.get(METRIC_TIME_THIS_RESOURCE, 0.0)
         return spent >= self.limit or self.inner(status)
+
+
+# --- robbench compare ---------------------------------------------------------------------------
+# objectives of a comparison -> the blackbox's metric Syne Tune minimises
+COMPARE_METRICS = {"clean": METRIC_VALID_ERROR, "robust": METRIC_ROBUST_ERROR, "params": "metric_params",
+                   "flops": "metric_flops"}
+# budgeted in simulated training time; the other Syne Tune searchers in trials (one more is started
+# because the tuner stops the trial it started last; the rows are cut at ``budget`` evaluations)
+MULTI_FIDELITY_COMPARE = ("moasha",)
+
+
+def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int, seed: int) -> pd.DataFrame:
+    """What Syne Tune's ``name`` evaluates on ``bench`` in one ``robbench compare`` run, in order
+    of the simulator's clock: ``index``, ``epoch``, ``epochs_trained`` and ``runtime`` (s).
+
+    Multi-fidelity searchers (:data:`MULTI_FIDELITY_COMPARE`) get the training time that
+    ``budget`` full evaluations of the average architecture (over all 15625, as random search
+    draws them) take; the others ``budget`` trials."""
+    import contextlib
+    import logging
+    import os
+
+    from ..problem import arch_from_params
+    from ..space import NUM_ARCHS
+
+    logging.getLogger("syne_tune").setLevel(logging.ERROR)
+    missing = [o for o in objectives if o not in COMPARE_METRICS]
+    if missing:
+        raise InvalidChoiceError("objective for Syne Tune searchers", missing[0], list(COMPARE_METRICS))
+    bb = load_blackbox(bench)
+    metrics = [COMPARE_METRICS[o] for o in objectives]
+    budget_time = budget * float(np.mean([bench.train_time(i) for i in range(NUM_ARCHS)]))
+    multi_fidelity = name in MULTI_FIDELITY_COMPARE
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):  # the tuner's status tables
+        df = simulate(bb, make_scheduler(name, bb, metrics=metrics, seed=seed), n_workers=1, seed=0,
+                      **({"max_training_time": budget_time} if multi_fidelity else {"max_num_trials": budget + 1}))
+    df = df.dropna(subset=[metrics[0]]).sort_values("st_tuner_time", kind="stable")
+    idx = np.array([arch_from_params(dict(zip(CONFIG_KEYS, r)), names=CONFIG_KEYS).index
+                    for r in df[list(CONFIG_KEYS)].itertuples(index=False)], dtype=np.int64)
+    epochs = df[TIME_ATTR].astype(int).to_numpy()
+    fids = list(bb.fidelity_values)
+    prev_epoch = np.array([fids[fids.index(e) - 1] if fids.index(e) > 0 else 0 for e in epochs])
+    runtime = df[METRIC_TIME_THIS_RESOURCE].astype(float).to_numpy()
+    trace = pd.DataFrame({"index": idx, "epoch": epochs, "epochs_trained": epochs - prev_epoch, "runtime": runtime})
+    if multi_fidelity:
+        keep = np.cumsum(runtime) <= budget_time * (1 + 1e-9)
+    else:
+        keep = np.cumsum(trace["epochs_trained"].to_numpy()) / max(fids) <= budget + 1e-9
+    return trace[keep].reset_index(drop=True)
