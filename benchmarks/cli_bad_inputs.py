@@ -25,6 +25,7 @@ def main() -> int:
     ap.add_argument("--src", default=str(ROOT), help="source tree whose robbench_plugin runs")
     ap.add_argument("--old-names", action="store_true")
     ap.add_argument("--release", default=None, help="a release directory for the lines that name {release}")
+    ap.add_argument("--timeout", type=float, default=60, help="seconds before a command counts as doing work")
     a = ap.parse_args()
     lines = [x for x in (ROOT / "tests" / "data" / "bad_cli_inputs.txt").read_text().splitlines()
              if x.strip() and not x.startswith("#")]
@@ -38,14 +39,19 @@ def main() -> int:
                 argv = [{"--n-seeds": "--seeds", "--table-seed": "--seed"}.get(x, x) for x in argv]
             before = sorted(p.name for p in tmp_path.rglob("*"))
             env = {**os.environ, "PYTHONPATH": a.src, "ROBBENCH_HOME": home, "HOME": home}
-            proc = subprocess.run([sys.executable, "-m", "robbench_plugin.cli", *argv], cwd=tmp, env=env,
-                                  capture_output=True, text=True, timeout=300)
+            try:
+                proc = subprocess.run([sys.executable, "-m", "robbench_plugin.cli", *argv], cwd=tmp, env=env,
+                                      capture_output=True, text=True, timeout=a.timeout)
+            except subprocess.TimeoutExpired:  # it went on to do the work
+                print(f"NOT CLEAN: {line}  (still running after {a.timeout:.0f} s)", flush=True)
+                continue
             err = proc.stderr.strip().splitlines()
             ok = (proc.returncode == 2 and len(err) == 1 and err[0].startswith(f"robbench {argv[0]}: error:")
                   and sorted(p.name for p in tmp_path.rglob("*")) == before)
             clean += ok
             if not ok:
-                print(f"NOT CLEAN: {line}  (exit {proc.returncode}; {err[-1][:150] if err else 'no stderr'})")
+                print(f"NOT CLEAN: {line}  (exit {proc.returncode}; {err[-1][:150] if err else 'no stderr'})",
+                      flush=True)
     print(f"{clean} of {len(lines)} bad command lines end in one clean error line")
     return 0
 
