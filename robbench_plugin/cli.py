@@ -467,8 +467,12 @@ def _fail(command: str, message: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; 0 on success, 2 with one error line for any bad input or unusable file."""
-    args = make_parser().parse_args(argv)
+    """Run one command; 0 on success (``--help`` and ``--version`` too), 2 with one error line for any
+    bad input or unusable file."""
+    try:
+        args = make_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: a bad option value (2), or --help/--version (0)
+        return int(exc.code or 0)
     try:
         return int(args.func(args) or 0)
     except (RobBenchError, ValueError, OSError) as exc:
