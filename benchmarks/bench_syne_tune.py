@@ -74,7 +74,7 @@ def main() -> None:
     metrics = [METRIC_VALID_ERROR, METRIC_ROBUST_ERROR]
     # the adapter's own work inside a simulation is the blackbox lookup: time it directly
     rng_q = np.random.default_rng(1)
-    queries = [(dict(ours.hyperparameters.iloc[int(i)]), {"hp_epoch": int(f)})
+    queries = [(dict(ours.hyperparameters.iloc[int(i)]), {"hp_level": int(f)})
                for i, f in zip(rng_q.integers(0, len(ours.hyperparameters), 5000),
                                rng_q.choice(list(ours.fidelity_values), 5000))]
     lookup = {}

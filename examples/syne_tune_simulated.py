@@ -15,7 +15,7 @@ from robbench_plugin.adapters.syne_tune import (METRIC_ROBUST_ERROR, METRIC_VALI
 
 def main(benchmark="digits", schedulers=("asha", "hyperband", "bohb", "moasha", "morea", "morandom"), trials=200,
          **load_kw):
-    logging.getLogger("syne_tune").setLevel(logging.WARNING)
+    logging.getLogger("syne_tune").setLevel(logging.ERROR)  # a summary line per scheduler, no chatter
     bb = load_blackbox(benchmark, **load_kw)
     out = {}
     for name in schedulers:

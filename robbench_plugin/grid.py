@@ -7,6 +7,8 @@ fidelities at which the accuracies are recorded, and per entry:
 - ``valid_error`` = 1 - clean accuracy, ``robust_error`` = 1 - robust accuracy (fractions);
 - every accuracy metric of the table under its own name (fractions);
 - ``params`` (M), ``flops`` (M);
+- ``epochs``: the epoch this fidelity is (the grid's fidelity axis may skip epochs: digits records
+  accuracies after epochs 1, 2, 4 and 8);
 - ``runtime``: simulated seconds of training from the previous grid fidelity to this one,
   ``elapsed_time``: cumulative seconds up to this fidelity. Recorded tables use their per-epoch
   ``time_s``; the release uses the FLOPs cost model (``time_source``).
@@ -71,7 +73,7 @@ def benchmark_grid(bench, seeds: Union[str, Sequence[str]] = "complete") -> Benc
         for s in chosen:
             if s not in bench.seeds:
                 raise InvalidChoiceError("seed", s, bench.seeds)
-    objectives = ["valid_error", "robust_error", *acc_metrics, "params", "flops", "runtime", "elapsed_time"]
+    objectives = ["valid_error", "robust_error", *acc_metrics, "params", "flops", "epochs", "runtime", "elapsed_time"]
     values = np.full((NUM_ARCHS, len(chosen), len(fids), len(objectives)), np.nan, dtype=np.float64)
     recorded = "time_s" in bench.metrics  # recorded per-epoch times (or a surrogate's model of them)
     all_epochs = list(bench.fidelities)
@@ -100,7 +102,7 @@ def benchmark_grid(bench, seeds: Union[str, Sequence[str]] = "complete") -> Benc
                     np.full(NUM_ARCHS, np.nan)
             cum_time = cum_time + step
             cols = [1 - df[clean].to_numpy(), 1 - df[robust].to_numpy(), *[df[m].to_numpy() for m in acc_metrics],
-                    df["params"].to_numpy(), df["flops"].to_numpy(), step, cum_time]
+                    df["params"].to_numpy(), df["flops"].to_numpy(), np.full(NUM_ARCHS, float(f)), step, cum_time]
             values[:, si, fi, :] = np.stack(cols, axis=1)
             prev = f
     if np.isnan(values[..., :-2]).any():

@@ -5,11 +5,18 @@
 
 Conventions follow Syne Tune's own ``nasbench201`` blackbox, so swapping clean NAS-Bench-201 for
 the robust benchmark is a change of name: hyperparameters ``hp_x0``..``hp_x5`` (the six edges in
-NB201 string order) as ``choice`` over the op names; fidelity ``hp_epoch``; objectives
-``metric_valid_error`` (1 - clean accuracy), ``metric_robust_error`` (1 - robust accuracy),
-every accuracy of the table as ``metric_<name>``, ``metric_params``, ``metric_flops``,
-``metric_runtime`` (seconds of this resource step) and ``metric_elapsed_time`` (cumulative).
-All 15625 cells are rows (isomorphic cells repeat their class's values).
+NB201 string order) as ``choice`` over the op names; objectives ``metric_valid_error`` (1 - clean
+accuracy), ``metric_robust_error`` (1 - robust accuracy), every accuracy of the table as
+``metric_<name>``, ``metric_params``, ``metric_flops``, ``metric_runtime`` (seconds of this resource
+step) and ``metric_elapsed_time`` (cumulative). All 15625 cells are rows (isomorphic cells repeat
+their class's values).
+
+Fidelity: ``hp_level`` = 1, 2, ..., one level per epoch at which the table records the accuracies,
+and ``metric_epochs`` says which epoch a level is (digits: levels 1-4 are epochs 1, 2, 4, 8; the
+release: level 1 is epoch 50). The blackbox holds exactly those fidelities, on the dense axis
+``1..num_fidelities`` that Syne Tune's simulated backend and its blackbox checks expect, so every
+rung a multi-fidelity scheduler chooses is an evaluation the table has, and ``metric_runtime`` of a
+level is the training time of all epochs since the previous level.
 
 The blackbox is written with Syne Tune's ``serialize`` into ``<ROBBENCH_HOME>/cache/syne_tune``
 (keyed by the table's content hash) and read back with ``deserialize``; no network is used.
@@ -92,12 +99,13 @@ def output_folder(path: str | Path | None = None) -> Iterator[Path]:
 
 
 CONFIG_KEYS = tuple(f"hp_x{i}" for i in range(6))
-TIME_ATTR = "hp_epoch"
+TIME_ATTR = "hp_level"
+METRIC_EPOCHS = "metric_epochs"
 METRIC_VALID_ERROR = "metric_valid_error"
 METRIC_ROBUST_ERROR = "metric_robust_error"
 METRIC_TIME_THIS_RESOURCE = "metric_runtime"
 METRIC_ELAPSED_TIME = "metric_elapsed_time"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: fidelity axis hp_level, metric_epochs
 
 
 def blackbox_from_grid(grid: BenchmarkGrid) -> BlackboxTabular:
@@ -105,10 +113,16 @@ def blackbox_from_grid(grid: BenchmarkGrid) -> BlackboxTabular:
     names = grid.op_names()
     hyperparameters = pd.DataFrame(names, columns=list(CONFIG_KEYS))
     configuration_space = {k: choice(list(OPS)) for k in CONFIG_KEYS}
-    fidelity_space = {TIME_ATTR: randint(lower=1, upper=int(grid.fidelities.max()))}
+    levels = np.arange(1, len(grid.fidelities) + 1)
+    fidelity_space = {TIME_ATTR: randint(lower=1, upper=len(levels))}
     return BlackboxTabular(hyperparameters=hyperparameters, configuration_space=configuration_space,
                            fidelity_space=fidelity_space, objectives_evaluations=grid.values,
-                           fidelity_values=grid.fidelities, objectives_names=[f"metric_{o}" for o in grid.objectives])
+                           fidelity_values=levels, objectives_names=[f"metric_{o}" for o in grid.objectives])
+
+
+def epochs_of_levels(blackbox: BlackboxTabular) -> dict[int, int]:
+    """``{level: epoch}`` of a blackbox of this module (its ``hp_level`` values)."""
+    return dict(zip((int(v) for v in blackbox.fidelity_values), blackbox.robbench_metadata["fidelities"]))
 
 
 def _bench(name: Any, dataset: str | None, mode: str, data_dir: str | None, **kw: Any):
@@ -127,13 +141,15 @@ def load_blackbox(name: Any = "digits", dataset: str | None = None, mode: str = 
     """
     bench = _bench(name, dataset, mode, data_dir, **load_kw)
     seed_key = seeds if isinstance(seeds, str) else ",".join(seeds)
-    key = f"{bench.name}-{bench.dataset}-{getattr(bench, 'mode', 'tabular')}-{seed_key}-{bench.table.sha256()[:16]}"
+    key = (f"{bench.name}-{bench.dataset}-{getattr(bench, 'mode', 'tabular')}-{seed_key}-{bench.table.sha256()[:16]}"
+           f"-v{CACHE_FORMAT}")
     path = cache_dir() / "syne_tune" / key
     if cache and (path / "robbench.json").is_file():
         try:
             bb = deserialize(str(path))[bench.dataset]
             bb.robbench_metadata = json.loads((path / "robbench.json").read_text())
-            return bb
+            if bb.robbench_metadata.get("format") == CACHE_FORMAT:
+                return bb
         except Exception:  # corrupt cache: rebuild below
             shutil.rmtree(path, ignore_errors=True)
     grid = benchmark_grid(bench, seeds=seeds)
@@ -164,39 +180,44 @@ MULTI_OBJECTIVE = ("moasha", "morea", "mosurrogate", "ehvi", "morandom")
 
 
 def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] = (METRIC_ROBUST_ERROR,),
-                   seed: int = 0, max_t: int | None = None, grace_period: int | None = None) -> Any:
+                   seed: int = 0, max_t: int | None = None, grace_period: int | None = None,
+                   reduction_factor: float = 2) -> Any:
     """A Syne Tune scheduler by short name, on ``blackbox``'s configuration space.
 
     Single objective (first of ``metrics``, minimised): ``asha``, ``hyperband`` (ASHA with
     brackets), ``bohb``, ``random``, ``bo`` (TPE), ``rea``. Multi-objective (all ``metrics``,
     minimised): ``moasha``, ``morea`` (MultiObjectiveRegularizedEvolution), ``mosurrogate``
     (MultiObjectiveMultiSurrogateSearcher), ``ehvi`` (needs botorch), ``morandom``.
-    Multi-fidelity schedulers use ``hp_epoch`` with reduction factor 2 (the digits fidelities
-    1, 2, 4, 8 are exactly the rungs) and ``grace_period`` = the first rung, one of the
-    blackbox's fidelities (default: the smallest; on digits epoch 1 barely ranks the final
-    accuracy, so 2 or 4 may suit it better).
+    Multi-fidelity schedulers run on ``hp_level`` (the table's recorded evaluations, see the module
+    doc), so every rung ``grace_period * reduction_factor**k`` is a level the table holds;
+    ``grace_period`` is the first rung, a level (default 1; on digits level 1 = epoch 1 barely ranks
+    the final accuracy, so 2 or 3 = epochs 2 or 4 may suit it better); ``max_t`` the last level.
     """
     from syne_tune.optimizer import baselines as B
 
     check_choice("scheduler", name, SCHEDULERS)
     cs = dict(blackbox.configuration_space)
-    fids = list(blackbox.fidelity_values)
-    max_t = int(max_t or max(fids))
+    levels = [int(f) for f in blackbox.fidelity_values]
+    if max_t is not None and max_t not in levels:
+        raise InvalidChoiceError("max_t (a level)", max_t, levels)
+    max_t = int(max_t or max(levels))
     cs[TIME_ATTR] = max_t
     metrics = list(metrics)
     for m in metrics:
         if m not in blackbox.objectives_names:
             raise InvalidChoiceError("metric", m, blackbox.objectives_names)
-    rungs = [int(f) for f in fids if f <= max_t]
-    grace = int(min(fids)) if grace_period is None else grace_period
+    rungs = [f for f in levels if f <= max_t]
+    grace = 1 if grace_period is None else grace_period
     if grace not in rungs:
-        raise InvalidChoiceError("grace_period", grace_period, rungs)
+        raise InvalidChoiceError("grace_period (a level)", grace_period, rungs)
+    if not reduction_factor > 1:
+        raise InvalidValueError(f"reduction_factor must be > 1, got {reduction_factor!r}")
     if name in ("asha", "hyperband"):
         return B.ASHA(cs, metric=metrics[0], time_attr=TIME_ATTR, max_t=max_t, grace_period=grace,
-                      reduction_factor=2, brackets=3 if name == "hyperband" else 1, random_seed=seed)
+                      reduction_factor=reduction_factor, brackets=3 if name == "hyperband" else 1, random_seed=seed)
     if name == "bohb":
         return B.BOHB(cs, metric=metrics[0], time_attr=TIME_ATTR, max_t=max_t, grace_period=grace,
-                      reduction_factor=2, random_seed=seed)
+                      reduction_factor=reduction_factor, random_seed=seed)
     if name == "random":
         return B.RandomSearch(cs, metrics=metrics[:1], random_seed=seed)
     if name == "bo":
@@ -206,8 +227,8 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
     if name == "moasha":
         from syne_tune.optimizer.schedulers.multiobjective.moasha import MOASHA
 
-        return MOASHA(cs, metrics=metrics, time_attr=TIME_ATTR, max_t=max_t, grace_period=grace, reduction_factor=2,
-                      random_seed=seed)
+        return MOASHA(cs, metrics=metrics, time_attr=TIME_ATTR, max_t=max_t, grace_period=grace,
+                      reduction_factor=reduction_factor, random_seed=seed)
     from syne_tune.optimizer.schedulers.single_fidelity_scheduler import SingleFidelityScheduler
 
     if name == "morandom":
@@ -244,7 +265,8 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
 def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_wallclock_time: float | None = None,
              max_num_trials: int | None = None, max_num_evaluations: int | None = None,
              max_training_time: float | None = None, seed: int = 0, tuner_name: str | None = None,
-             tuner_sleep_time: float | None = None, out_dir: str | Path | None = None) -> pd.DataFrame:
+             tuner_sleep_time: float | None = None, out_dir: str | Path | None = None,
+             verbose: bool = False) -> pd.DataFrame:
     """Run ``scheduler`` in Syne Tune's simulator (``UserBlackboxBackend`` + ``SimulatorCallback``)
     on ``blackbox``; returns every reported result (one row per trial and fidelity, with
     ``st_tuner_time`` the simulator's clock). Stops at whichever limit comes first.
@@ -260,7 +282,8 @@ def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_
     epoch, cost at least 5 s. The default here is a tenth of the shortest epoch in the blackbox.
 
     ``out_dir``: where Syne Tune writes the tuner's folder (default: a temporary directory removed
-    afterwards; never ``~/syne-tune``).
+    afterwards; never ``~/syne-tune``). ``verbose``: let the tuner print its banner and a line per
+    trial event (off: the results come back as the frame).
     """
     from syne_tune import StoppingCriterion, Tuner
     from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
@@ -270,6 +293,10 @@ def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_
     if all(v is None for v in limits):
         raise InvalidValueError("give at least one of max_wallclock_time, max_num_trials, max_num_evaluations, "
                          "max_training_time")
+    seed_labels = getattr(blackbox, "robbench_metadata", {}).get("seeds") or list(range(blackbox.num_seeds))
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < blackbox.num_seeds:
+        raise InvalidChoiceError(f"seed (the blackbox's seed position; its {blackbox.num_seeds} seed(s) are the "
+                                 f"table's labels {seed_labels})", seed, list(range(blackbox.num_seeds)))
     if tuner_sleep_time is None:
         tuner_sleep_time = shortest_epoch_time(blackbox) / 10
     if not tuner_sleep_time > 0:
@@ -281,7 +308,9 @@ def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_
     if max_training_time is not None:
         stop = _TrainingTimeLimit(stop, max_training_time)
     callback = SimulatorCallback()
-    with output_folder(out_dir):
+    with output_folder(out_dir), contextlib.ExitStack() as quiet:
+        if not verbose:
+            quiet.enter_context(contextlib.redirect_stdout(quiet.enter_context(open(os.devnull, "w"))))
         tuner = Tuner(trial_backend=backend, scheduler=scheduler, stop_criterion=stop, n_workers=n_workers,
                       sleep_time=0, callbacks=[callback], results_update_interval=1e9,
                       print_update_interval=1e9, save_tuner=False, tuner_name=tuner_name,
@@ -330,9 +359,7 @@ def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int
     Multi-fidelity searchers (:data:`MULTI_FIDELITY_COMPARE`) get the training time that
     ``budget`` full evaluations of the average architecture (over all 15625, as random search
     draws them) take; the others ``budget`` trials."""
-    import contextlib
     import logging
-    import os
 
     from ..problem import arch_from_params
     from ..space import NUM_ARCHS
@@ -345,19 +372,19 @@ def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int
     metrics = [COMPARE_METRICS[o] for o in objectives]
     budget_time = budget * float(np.mean([bench.train_time(i) for i in range(NUM_ARCHS)]))
     multi_fidelity = name in MULTI_FIDELITY_COMPARE
-    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):  # the tuner's status tables
-        df = simulate(bb, make_scheduler(name, bb, metrics=metrics, seed=seed), n_workers=1, seed=0,
-                      **({"max_training_time": budget_time} if multi_fidelity else {"max_num_trials": budget + 1}))
+    df = simulate(bb, make_scheduler(name, bb, metrics=metrics, seed=seed), n_workers=1, seed=0,
+                  **({"max_training_time": budget_time} if multi_fidelity else {"max_num_trials": budget + 1}))
     df = df.dropna(subset=[metrics[0]]).sort_values("st_tuner_time", kind="stable")
     idx = np.array([arch_from_params(dict(zip(CONFIG_KEYS, r)), names=CONFIG_KEYS).index
                     for r in df[list(CONFIG_KEYS)].itertuples(index=False)], dtype=np.int64)
-    epochs = df[TIME_ATTR].astype(int).to_numpy()
-    fids = list(bb.fidelity_values)
-    prev_epoch = np.array([fids[fids.index(e) - 1] if fids.index(e) > 0 else 0 for e in epochs])
+    epoch_of = {0: 0, **epochs_of_levels(bb)}
+    levels = df[TIME_ATTR].astype(int).to_numpy()
+    epochs = np.array([epoch_of[int(v)] for v in levels])
+    prev_epoch = np.array([epoch_of[int(v) - 1] for v in levels])
     runtime = df[METRIC_TIME_THIS_RESOURCE].astype(float).to_numpy()
     trace = pd.DataFrame({"index": idx, "epoch": epochs, "epochs_trained": epochs - prev_epoch, "runtime": runtime})
     if multi_fidelity:
         keep = np.cumsum(runtime) <= budget_time * (1 + 1e-9)
     else:
-        keep = np.cumsum(trace["epochs_trained"].to_numpy()) / max(fids) <= budget + 1e-9
+        keep = np.cumsum(trace["epochs_trained"].to_numpy()) / max(epoch_of.values()) <= budget + 1e-9
     return trace[keep].reset_index(drop=True)
