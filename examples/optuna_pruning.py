@@ -15,7 +15,7 @@ from robbench_plugin.adapters.optuna import RobustNASProblem, make_sampler
 
 def main(benchmark="digits", trials: int = 200, **load_kw):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    problem = RobustNASProblem(benchmark, objectives="robust", **load_kw)
+    problem = RobustNASProblem(benchmark, objectives="robust", report_curve=True, **load_kw)
     if not problem.spec.has_curves:
         raise SystemExit(f"{problem.benchmark.name} has one fidelity; pruning needs learning curves")
     study = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", seed=0),

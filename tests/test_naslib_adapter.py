@@ -116,8 +116,9 @@ def test_predictor_evaluator_runs_unchanged(api):
     from naslib.predictors.predictor import Predictor
     from naslib.utils.encodings import EncodingType
 
-    if tuple(int(v) for v in sklearn.__version__.split(".")[:2]) >= (1, 6):
-        pytest.skip("NASLib's evaluator metrics need scikit-learn < 1.6 (see docs/naslib.md)")
+    assert tuple(int(v) for v in sklearn.__version__.split(".")[:2]) < (1, 6), (
+        "NASLib's evaluator turns every metric into NaN on scikit-learn >= 1.6: the NASLib environment pins "
+        "scikit-learn<1.6 (docs/naslib.md)")
     bench = api["robbench"]
 
     class TableOracle(Predictor):
@@ -136,3 +137,18 @@ def test_predictor_evaluator_runs_unchanged(api):
     res = naslib_adapter.evaluate_predictor(mlp, api, train_sizes=(20, 80), test_size=60, seed=1)
     assert [r["train_size"] for r in res] == [20, 80]
     assert res[-1]["spearman"] > 0.2
+
+
+def test_proxies_command_adds_naslib_scores(tmp_path):
+    """robbench proxies passes NASLib's zero-cost scorer to the core (which imports no adapter):
+    its columns sit beside the package's own proxies, on the same networks."""
+    import pandas as pd
+
+    from robbench_plugin.cli import main
+
+    out = tmp_path / "p.csv"
+    assert main(["proxies", "--n", "3", "--batch", "4", "--naslib", "--out", str(out)]) == 0
+    df = pd.read_csv(out)
+    assert len(df) == 3
+    assert {f"naslib_{m}" for m in naslib_adapter.ZERO_COST_METHODS} <= set(df.columns)
+    assert {"ntk_cond", "synflow", "jacov"} <= set(df.columns)

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -83,12 +85,14 @@ def test_single_objective_tpe_finds_a_top_arch(bench):
 def test_constraints_set_on_trials_and_respected_by_front(bench):
     bound = float(np.median(bench.to_frame(["params"])["params"]))
     problem = RobustNASProblem(bench, objectives=["clean", "robust"], constraints={"params": bound})
-    sampler = make_sampler("nsga2", seed=0, constraints_func=problem.constraints_func)
-    study = optuna.create_study(directions=problem.directions, sampler=sampler)
-    study.optimize(problem, n_trials=80)
+    study = optuna.create_study(directions=problem.directions, sampler=make_sampler("nsga2", seed=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # no deprecated Optuna call on the way
+        study.optimize(problem, n_trials=80)
     for t in study.trials:
         p = bench.query(t.user_attrs["index"], "params")
         assert t.user_attrs["constraints"]["params"] == pytest.approx(p - bound)
+        assert t.constraints == {"params": pytest.approx(p - bound)}  # stored once, as Optuna's own
     assert all(bench.query(t.user_attrs["index"], "params") <= bound for t in study.best_trials)
     assert (problem.spec.true_front()["params"] <= bound).all()
 
@@ -101,8 +105,22 @@ def test_params_as_third_objective_minimised(bench):
     _check_against_table(study, problem, bench)
 
 
+def test_default_study_reports_nothing_and_prunes_nothing(bench):
+    """A default single-objective study (TPE, Optuna's default MedianPruner) on the default problem:
+    no per-epoch reports unless asked for, so no trial is pruned; with reports, the same pruner prunes."""
+    def study_of(**kw):
+        study = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", seed=0))
+        study.optimize(RobustNASProblem(bench, objectives="robust", **kw), n_trials=40)
+        return study
+
+    plain = study_of()
+    assert all(t.state == optuna.trial.TrialState.COMPLETE and not t.intermediate_values for t in plain.trials)
+    reporting = study_of(report_curve=True)
+    assert sum(t.state == optuna.trial.TrialState.PRUNED for t in reporting.trials) > 10
+
+
 def test_pruning_replays_the_curve(bench):
-    problem = RobustNASProblem(bench, objectives="robust")
+    problem = RobustNASProblem(bench, objectives="robust", report_curve=True)
     study = optuna.create_study(direction="maximize", sampler=make_sampler("random", seed=0),
                                 pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0))
     study.optimize(problem, n_trials=60)

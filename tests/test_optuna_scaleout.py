@@ -1,3 +1,5 @@
+import importlib.util
+
 import pytest
 
 optuna = pytest.importorskip("optuna")
@@ -24,6 +26,13 @@ def test_optunahub_local_package_loads_and_runs(synthetic_release):
     study = optuna.create_study(directions=problem.directions, sampler=optuna.samplers.RandomSampler(seed=0))
     study.optimize(problem, n_trials=10)
     assert len(study.trials) == 10
+    # the package's example, loaded from the local registry copy, runs as written
+    spec = importlib.util.spec_from_file_location(
+        "hub_example", ROOT / "adapters/optunahub/benchmarks/nas_robbench_201/example.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    hub_study = example.main(local_registry=str(ROOT / "adapters" / "optunahub"), n_trials=12)
+    assert len(hub_study.trials) == 12 and hub_study.best_trials
     readme = (ROOT / "adapters/optunahub/benchmarks/nas_robbench_201/README.md").read_text()
     front = readme.split("---")[1]
     for field in ("author:", "title:", "description:", "tags:", "optuna_versions:", "license:"):

@@ -44,18 +44,20 @@ from ..space import OPS, Arch
 SAMPLERS = OPTUNA_SAMPLERS
 
 
-def make_sampler(name: str, seed: int | None = None, constraints_func: Any = None) -> "optuna.samplers.BaseSampler":
-    """An Optuna sampler by short name (see :data:`SAMPLERS`); TPE is multivariate."""
+def make_sampler(name: str, seed: int | None = None) -> "optuna.samplers.BaseSampler":
+    """An Optuna sampler by short name (see :data:`SAMPLERS`); TPE is multivariate. Samplers that
+    handle constraints (TPE, NSGA-II/III, GP) read the ones :class:`RobustNASProblem` sets on each
+    trial with ``trial.set_constraint`` (Optuna >= 5.0)."""
     check_choice("sampler", name, SAMPLERS)
     s = optuna.samplers
     if name == "tpe":
-        return s.TPESampler(seed=seed, multivariate=True, constraints_func=constraints_func)
+        return s.TPESampler(seed=seed, multivariate=True)
     if name == "nsga2":
-        return s.NSGAIISampler(seed=seed, constraints_func=constraints_func)
+        return s.NSGAIISampler(seed=seed)
     if name == "nsga3":
-        return s.NSGAIIISampler(seed=seed, constraints_func=constraints_func)
+        return s.NSGAIIISampler(seed=seed)
     if name == "gp":
-        return s.GPSampler(seed=seed, constraints_func=constraints_func)
+        return s.GPSampler(seed=seed)
     if name == "bruteforce":
         return s.BruteForceSampler(seed=seed)
     if name == "cmaes":
@@ -75,16 +77,18 @@ class RobustNASProblem(BaseProblem):
             metric), each in its natural direction.
         mode: ``tabular`` | ``surrogate`` | ``live`` (ignored when ``benchmark`` is an object).
         seed: seed label or ``mean`` for the objective values.
-        constraints: ``{metric: upper bound}``, e.g. ``{"params": 0.5}``; set on each trial
-            (``trial.set_constraint``) and available as :meth:`constraints_func`.
-        report_curve: report per-epoch values for pruning (single objective only).
+        constraints: ``{metric: upper bound}``, e.g. ``{"params": 0.5}``; set on each trial with
+            ``trial.set_constraint`` (Optuna >= 5.0), where Optuna's samplers read them.
+        report_curve: report per-epoch values (``trial.report``) so that a pruner can stop a trial
+            (single objective only). Off by default: with reports, Optuna's default pruner prunes
+            most trials of a plain study.
         load_kwargs: passed to :func:`~robbench_plugin.load_benchmark` (``data_dir``, ``recipe``...).
     """
 
     def __init__(self, benchmark: Any = "digits", dataset: str | None = None,
                  objectives: Union[str, Sequence[str]] = ("clean", "robust"), mode: str = "tabular",
                  seed: str = "mean", constraints: Mapping[str, float] | None = None, fidelity: int | None = None,
-                 report_curve: bool = True, **load_kwargs: Any):
+                 report_curve: bool = False, **load_kwargs: Any):
         check_choice("mode", mode, MODES)
         if isinstance(benchmark, str):
             benchmark = load_benchmark(benchmark, dataset=dataset, mode=mode, **load_kwargs)
@@ -117,12 +121,6 @@ class RobustNASProblem(BaseProblem):
     def evaluate_constraints(self, params: dict[str, Any]) -> dict[str, float]:
         return self.spec.constraint_values(arch_from_params(params))
 
-    def constraints_func(self, trial: optuna.trial.FrozenTrial) -> list[float]:
-        """Constraint values of a finished trial, for samplers that take ``constraints_func``."""
-        if "constraints" in trial.user_attrs:
-            return list(trial.user_attrs["constraints"].values())
-        return list(self.evaluate_constraints(trial.params).values())
-
     # --- study objective ------------------------------------------------------------
     @staticmethod
     def suggest_arch(trial: optuna.Trial) -> Arch:
@@ -137,9 +135,8 @@ class RobustNASProblem(BaseProblem):
         cons = self.spec.constraint_values(arch)
         if cons:
             trial.set_user_attr("constraints", cons)
-            if hasattr(trial, "set_constraint"):
-                for key, value in cons.items():
-                    trial.set_constraint(key, value)
+            for key, value in cons.items():
+                trial.set_constraint(key, value)
         if self.report_curve and len(self.spec.metrics) == 1:
             self._report(trial, arch)
         values = self.spec.evaluate(arch)

@@ -1,18 +1,30 @@
-"""Run NSGA-II on NAS-RobBench-201 through OptunaHub (local registry copy)."""
+"""NSGA-II on NAS-RobBench-201 through OptunaHub: clean vs robust accuracy on the embedded digits
+benchmark (offline). Pass ``--local`` to load this package from a checkout of the registry."""
+
+from __future__ import annotations
+
 import sys
-from pathlib import Path
 
 import optuna
 import optunahub
 
-optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-registry_root = str(Path(__file__).resolve().parents[2])
-mod = optunahub.load_local_module("benchmarks/nas_robbench_201", registry_root=registry_root)
-benchmark = sys.argv[1] if len(sys.argv) > 1 else "digits"
-problem = mod.Problem(benchmark=benchmark, objectives=["clean", "robust"],
-                      **({"data_dir": sys.argv[2]} if len(sys.argv) > 2 else {}))
-study = optuna.create_study(directions=problem.directions, sampler=optuna.samplers.NSGAIISampler(seed=0))
-study.optimize(problem, n_trials=100)
-for t in study.best_trials:
-    print(t.values, t.user_attrs["arch"])
+def main(local_registry: str | None = None, n_trials: int = 100) -> optuna.Study:
+    if local_registry is not None:
+        module = optunahub.load_local_module(
+            "benchmarks/nas_robbench_201", registry_root=local_registry
+        )
+    else:
+        module = optunahub.load_module("benchmarks/nas_robbench_201")
+    problem = module.Problem(benchmark="digits", objectives=["clean", "robust"])
+    study = optuna.create_study(
+        directions=problem.directions, sampler=optuna.samplers.NSGAIISampler(seed=0)
+    )
+    study.optimize(problem, n_trials=n_trials)
+    for trial in study.best_trials:
+        print(trial.values, trial.user_attrs["arch"])
+    return study
+
+
+if __name__ == "__main__":
+    main(sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == "--local" else None)
