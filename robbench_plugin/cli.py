@@ -227,8 +227,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     for s in args.searchers:
         if s not in SEARCHERS:
             raise InvalidValueError(f"--searchers: unknown searcher {s!r}; valid: {', '.join(SEARCHERS)}")
-    cspec = CompareSpec(args.benchmark, args.dataset, args.data_dir, args.mode, tuple(args.objectives), args.budget)
+    cspec = CompareSpec(args.benchmark, args.dataset, args.data_dir, args.mode, tuple(args.objectives), args.budget,
+                        table_seed=args.table_seed)
     bench = cspec.load()
+    _check_table_seed(bench, args)
     for o in args.objectives:
         bench.resolve_metric(o)
     summary = compare(args.searchers, args.n_seeds, cspec, args.out, workers=args.workers)

@@ -37,8 +37,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import InvalidChoiceError
-from .fileutil import atomic_write_bytes
+from .errors import InvalidChoiceError, RobBenchError
+from .fileutil import atomic_write_bytes, atomic_write_json
 from .loader import load_benchmark
 from .problem import ProblemSpec
 
@@ -56,15 +56,31 @@ FRAMEWORK_PACKAGE = {"core": None, "optuna": "optuna", "syne_tune": "syne_tune",
 
 @dataclass(frozen=True)
 class CompareSpec:
+    """What a comparison runs on: the benchmark, the objectives, the budget (full evaluations per
+    run) and the table seed every searcher's values come from (one seed policy for all: a label,
+    or ``mean`` over each class's training seeds)."""
+
     benchmark: str = "digits"
     dataset: str | None = None
     data_dir: str | None = None
     mode: str = "tabular"
     objectives: tuple[str, ...] = ("clean", "robust")
     budget: int = 200
+    table_seed: str = "mean"
 
     def load(self):
         return load_benchmark(self.benchmark, dataset=self.dataset, data_dir=self.data_dir, mode=self.mode)
+
+    def identity(self, bench=None) -> dict:
+        """Everything that determines a run besides its searcher and seed: benchmark name and table
+        sha256, dataset, mode, objectives, budget, table seed and package version. Runs in one
+        output folder share it (``comparison.json``)."""
+        from ._version import __version__
+
+        bench = bench if bench is not None else self.load()
+        return {"benchmark": self.benchmark, "table_sha256": bench.table.sha256(), "dataset": bench.dataset,
+                "mode": self.mode, "objectives": list(self.objectives), "budget": int(self.budget),
+                "table_seed": self.table_seed, "robbench_plugin": __version__}
 
 
 def available(searcher: str) -> tuple[bool, str]:
@@ -113,14 +129,18 @@ def run_one(searcher: str, seed: int, cspec: CompareSpec) -> pd.DataFrame:
     adds) and ``runtime`` (simulated seconds this row adds); rows default to full evaluations.
     The values themselves are always read here, from the one benchmark of the comparison."""
     bench = cspec.load()
-    spec = ProblemSpec(bench, list(cspec.objectives))
+    spec = ProblemSpec(bench, list(cspec.objectives), seed=cspec.table_seed)
     framework, name = SEARCHERS[searcher]
     if framework == "core":
         trace = random_trace(cspec.budget, seed)
     else:
         adapter = importlib.import_module(f".adapters.{framework}", __package__)
-        trace = adapter.searcher_trace(name, bench, list(cspec.objectives), cspec.budget, seed)
-    return _rows(spec, bench, trace, searcher, seed)
+        trace = adapter.searcher_trace(name, bench, list(cspec.objectives), cspec.budget, seed,
+                                       table_seed=spec.seed)
+    rows = _rows(spec, bench, trace, searcher, seed)
+    if rows.empty:
+        raise RobBenchError(f"{searcher} (seed {seed}) evaluated nothing within the budget of {cspec.budget}")
+    return rows
 
 
 def _run_to_file(args: tuple[str, int, CompareSpec, str]) -> str:
@@ -147,8 +167,14 @@ def hv_curve(spec: ProblemSpec, run: pd.DataFrame, axis: str, grid: np.ndarray) 
 
 def compare(searchers: Sequence[str], seeds: int, cspec: CompareSpec, out: str | Path, workers: int = 2,
             log=print) -> pd.DataFrame:
-    """Run (or resume) every searcher x seed; write CSV, plots and summary; return the summary."""
+    """Run (or resume) every searcher x seed; write CSV, plots and summary; return the summary.
+
+    ``out`` keeps the comparison's identity (:meth:`CompareSpec.identity`) in ``comparison.json``:
+    resuming into a folder made with other settings (benchmark, table, objectives, budget, table
+    seed, package version) is refused, so a report never mixes runs of different settings."""
     out = Path(out)
+    identity = cspec.identity()
+    _claim_folder(out, identity)
     (out / "runs").mkdir(parents=True, exist_ok=True)
     jobs, usable = [], []
     for s in searchers:
@@ -184,6 +210,28 @@ def compare(searchers: Sequence[str], seeds: int, cspec: CompareSpec, out: str |
     return summarize(runs, cspec, out, usable, seeds)
 
 
+def _claim_folder(out: Path, identity: dict) -> None:
+    """Write ``comparison.json``, or check that the folder's comparison is this one."""
+    import json
+
+    path = out / "comparison.json"
+    if path.is_file():
+        try:
+            have = json.loads(path.read_text())
+        except ValueError as exc:
+            raise RobBenchError(f"{path} is not valid JSON ({exc}); remove the folder or use another --out") from exc
+        differ = sorted(k for k in identity if have.get(k) != identity[k])
+        if differ:
+            shown = "; ".join(f"{k}: {have.get(k)!r} there, {identity[k]!r} now" for k in differ)
+            raise RobBenchError(f"{out} holds runs of another comparison ({shown}); use another --out, or remove "
+                                "that folder to start over")
+        return
+    if (out / "runs").is_dir() and any((out / "runs").glob("*.csv")):
+        raise RobBenchError(f"{out} holds runs without a comparison.json (made by an older version); use another "
+                            "--out, or remove that folder to start over")
+    atomic_write_json(path, identity)
+
+
 def summarize(runs: pd.DataFrame, cspec: CompareSpec, out: Path, searchers: Sequence[str], seeds: int
               ) -> pd.DataFrame:
     from .plotting import pyplot
@@ -191,7 +239,7 @@ def summarize(runs: pd.DataFrame, cspec: CompareSpec, out: Path, searchers: Sequ
     plt = pyplot()
 
     bench = cspec.load()
-    spec = ProblemSpec(bench, list(cspec.objectives))
+    spec = ProblemSpec(bench, list(cspec.objectives), seed=cspec.table_seed)
     grid_e = np.linspace(1, cspec.budget, 50)
     t_max = float(runs["sim_time"].max())
     grid_t = np.linspace(0, t_max, 50)
@@ -256,8 +304,10 @@ def summarize(runs: pd.DataFrame, cspec: CompareSpec, out: Path, searchers: Sequ
         fig.savefig(out / "fronts.png", dpi=110)
         plt.close(fig)
     summary = pd.DataFrame(rows).sort_values("final_hv", ascending=False)
+    seed_note = " (the mean over each class's training seeds)" if spec.seed == "mean" else ""
     md = [f"# Comparison on {bench.name}/{bench.dataset}", "",
           f"Objectives {spec.metrics} ({spec.directions}); budget {cspec.budget} full evaluations; {seeds} seeds; "
+          f"every searcher sees the table's values at table seed {spec.seed!r}{seed_note}; "
           f"hypervolume as a fraction of the true front's (reference point {spec.reference_point().tolist()} "
           f"in max-space).", "",
           "| searcher | final HV (mean +- std) | HV at 25% | HV at 50% | regret | classes seen | sim. time (h) |",

@@ -189,12 +189,22 @@ class LiveBenchmark:
         limit = fidelity if fidelity is not None else self.recipe.epochs
         return float(sum(e["time_s"] for e in self.result(arch)["epochs"] if e["epoch"] <= limit))
 
-    def to_frame(self, metrics=None, seed: str = "mean", fidelity: int | None = None):
-        """The classes trained so far (live mode has no complete table)."""
+    def _stored(self):
+        """A tabular benchmark of the classes trained so far."""
         from .objective import Benchmark
 
-        return Benchmark(self.store.table(self.dataset, self.recipe), self.dataset).to_frame(metrics, seed=str(
-            self.train_seed) if seed == "mean" else seed, fidelity=fidelity)
+        return Benchmark(self.store.table(self.dataset, self.recipe), self.dataset)
+
+    def to_frame(self, metrics=None, seed: str = "mean", fidelity: int | None = None):
+        """The classes trained so far (live mode has no complete table)."""
+        return self._stored().to_frame(metrics, seed=str(self.train_seed) if seed == "mean" else seed,
+                                       fidelity=fidelity)
+
+    def cell_frame(self, metrics=None, seed: str = "mean", fidelity: int | None = None):
+        """The cells of the classes trained so far, each with its own costs (see
+        :meth:`robbench_plugin.objective.Benchmark.cell_frame`)."""
+        return self._stored().cell_frame(metrics, seed=str(self.train_seed) if seed == "mean" else seed,
+                                         fidelity=fidelity)
 
     def __repr__(self) -> str:
         return f"<LiveBenchmark dataset={self.dataset!r} recipe={self.recipe.name!r} seed={self.train_seed}>"

@@ -301,13 +301,24 @@ class Benchmark:
         df.insert(1, "arch", [ops_to_string(o) for o in index_to_ops_array()[df["uid"].to_numpy()]])
         return df
 
+    def cell_frame(self, metrics: MetricArg = None, seed: str = "mean", fidelity: int | None = None) -> pd.DataFrame:
+        """One row per cell of the 15625 whose class has values: ``index``, ``uid``, ``arch`` and the
+        metrics, each cell with its class's accuracies and its own costs (a dead edge still has
+        parameters), in index order. This is what a point of the search space is."""
+        df = self.query_many(np.arange(NUM_ARCHS), metrics, seed=seed, fidelity=fidelity)
+        df = df[self._block.row_of_uid[df["uid"].to_numpy()] >= 0]
+        df.insert(2, "arch", [ops_to_string(o) for o in index_to_ops_array()[df["index"].to_numpy()]])
+        return df.reset_index(drop=True)
+
     def pareto_front(self, objectives: Sequence[str] = ("clean", "robust"), seed: str = "mean",
                      fidelity: int | None = None) -> pd.DataFrame:
-        """The non-dominated classes of the table under ``objectives`` (each in its direction)."""
+        """The non-dominated points under ``objectives`` (each in its direction), over all cells
+        (:meth:`cell_frame`), one row per distinct point (the lowest index that has it)."""
         from .pareto import pareto_mask
 
         names = [self.resolve_metric(o) for o in objectives]
-        df = self.to_frame(names, seed=seed, fidelity=fidelity).dropna(subset=names)
+        df = self.cell_frame(names, seed=seed, fidelity=fidelity).dropna(subset=names)
+        df = df.drop_duplicates(subset=names)
         signs = np.array([1.0 if metric_direction(n) == "maximize" else -1.0 for n in names])
         mask = pareto_mask(df[names].to_numpy() * signs)
         return df[mask].sort_values(names[0], ascending=signs[0] < 0).reset_index(drop=True)

@@ -99,25 +99,35 @@ class ProblemSpec:
         """+1 for maximised, -1 for minimised objectives (multiply to get a max-problem)."""
         return np.array([1.0 if d == "maximize" else -1.0 for d in self.directions])
 
-    def table_frame(self) -> pd.DataFrame:
-        """Objective (and constraint) values of every class in the table."""
+    def points(self) -> pd.DataFrame:
+        """Every point of the search space: the 15625 cells (``index``, ``uid``, ``arch``) with
+        objective and constraint values, each cell with its class's accuracies and its own costs,
+        as every searcher sees them; cells with identical values are one point (the lowest index)."""
         cols = list(dict.fromkeys(self.metrics + list(self.constraint_metrics)))
-        df = self.benchmark.to_frame(cols, seed=self.seed, fidelity=self.fidelity).dropna(subset=self.metrics)
+        key = (tuple(cols), self.seed, self.fidelity)
+        if getattr(self, "_points_key", None) != key or getattr(self.benchmark, "mode", "tabular") == "live":
+            df = self.benchmark.cell_frame(cols, seed=self.seed, fidelity=self.fidelity).dropna(subset=self.metrics)
+            self._points, self._points_key = df.drop_duplicates(subset=cols).reset_index(drop=True), key
+        return self._points
+
+    def table_frame(self) -> pd.DataFrame:
+        """The feasible points (:meth:`points` within every constraint)."""
+        df = self.points()
         for m, bound in self.constraint_metrics.items():
             df = df[df[m] <= bound]
         return df
 
     def reference_point(self) -> np.ndarray:
         """Hypervolume reference in max-space: 0 for accuracies (fractions >= 0); for minimised
-        metrics, minus 1.1 x the table's maximum."""
-        df = self.benchmark.to_frame(self.metrics, seed=self.seed, fidelity=self.fidelity)
+        metrics, minus 1.1 x the largest value over all points."""
+        df = self.points()
         ref = []
         for m, d in zip(self.metrics, self.directions):
             ref.append(0.0 if d == "maximize" else -1.1 * float(np.nanmax(df[m].to_numpy())))
         return np.array(ref)
 
     def true_front(self) -> pd.DataFrame:
-        """The feasible, non-dominated classes of the table under the objectives."""
+        """The feasible, non-dominated points (:meth:`table_frame`) under the objectives."""
         df = self.table_frame()
         mask = pareto_mask(df[self.metrics].to_numpy() * self.signs())
         return df[mask].reset_index(drop=True)

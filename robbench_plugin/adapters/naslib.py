@@ -50,23 +50,26 @@ from ..space import Arch
 OBJECTIVE_ALIASES = ("robust", "clean")
 
 
-def _objective_value(bench, arch_str: str, objective: str, fidelity: int | None = None) -> float:
+def _objective_value(bench, arch_str: str, objective: str, fidelity: int | None = None, seed: str = "mean") -> float:
     if objective.startswith("scalarized:"):
         w = float(objective.split(":", 1)[1])
         if not 0.0 <= w <= 1.0:
             raise InvalidValueError(f"scalarization weight must be in [0, 1], got {w}")
-        v = bench.query(arch_str, ["clean", "robust"], fidelity=fidelity)
+        v = bench.query(arch_str, ["clean", "robust"], fidelity=fidelity, seed=seed)
         return w * v[bench.resolve_metric("clean")] + (1 - w) * v[bench.resolve_metric("robust")]
-    return float(bench.query(arch_str, objective, fidelity=fidelity))
+    return float(bench.query(arch_str, objective, fidelity=fidelity, seed=seed))
 
 
 def get_dataset_api(benchmark: Any = "digits", objective: str = "robust", dataset: str | None = None,
-                    **load_kw: Any) -> dict:
-    """NASLib-style ``dataset_api`` for our benchmarks (name or benchmark object)."""
+                    seed: str = "mean", **load_kw: Any) -> dict:
+    """NASLib-style ``dataset_api`` for our benchmarks (name or benchmark object); the objective's
+    values are those of the table's training seed ``seed`` (a label, or ``mean`` over the seeds)."""
     bench = benchmark if not isinstance(benchmark, str) else load_benchmark(benchmark, dataset=dataset, **load_kw)
     for name in (("clean", "robust") if objective.startswith("scalarized:") else (objective,)):
         bench.resolve_metric(name)  # validates, listing the choices
-    return {"robbench": bench, "objective": objective, "nb201_data": None}
+    if seed not in bench.seeds or seed == "std":
+        raise InvalidChoiceError("seed", seed, [s for s in bench.seeds if s != "std"])
+    return {"robbench": bench, "objective": objective, "seed": seed, "nb201_data": None}
 
 
 class RobustNasBench201SearchSpace(NasBench201SearchSpace):
@@ -100,7 +103,7 @@ class RobustNasBench201SearchSpace(NasBench201SearchSpace):
                 curve = self._curve(bench, arch, objective)
                 return curve if epoch == -1 else curve[:epoch]
             fid = None if epoch == -1 else self._epoch_at(bench, epoch)
-            return 100.0 * _objective_value(bench, arch, objective, fid)
+            return 100.0 * _objective_value(bench, arch, objective, fid, dataset_api.get("seed", "mean"))
         if metric == Metric.TRAIN_ACCURACY:
             name = "train_acc" if "train_acc" in bench.metrics else objective
             if full_lc:
@@ -338,12 +341,14 @@ def naslib_objective(objectives: Sequence[str]) -> str:
                              "clean,robust)", ",".join(objs), ["clean", "robust", "clean,robust"])
 
 
-def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int, seed: int):
+def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int, seed: int,
+                   table_seed: str = "mean"):
     """What NASLib's optimizer ``name`` evaluates on ``bench`` in one ``robbench compare`` run:
     ``index`` of every architecture it evaluated, in order (``budget`` epochs of NASLib's Trainer,
-    one full evaluation each), maximizing :func:`naslib_objective` of ``objectives``."""
+    one full evaluation each), maximizing :func:`naslib_objective` of ``objectives`` at the table's
+    ``table_seed``."""
     import pandas as pd
 
-    api = get_dataset_api(bench, objective=naslib_objective(objectives))
+    api = get_dataset_api(bench, objective=naslib_objective(objectives), seed=table_seed)
     archs = evaluated_architectures(name, api, budget=budget, seed=seed, **COMPARE_SETTINGS.get(name, {}))
     return pd.DataFrame({"index": [Arch.from_string(a).index for a in archs]})

@@ -251,11 +251,13 @@ def optimize_parallel(storage: str, workers: int, trials: int, study_name: str =
     return optuna.load_study(study_name=study_name, storage=make_storage(storage))
 
 
-def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int, seed: int) -> pd.DataFrame:
+def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int, seed: int,
+                   table_seed: str = "mean") -> pd.DataFrame:
     """What Optuna's sampler ``name`` evaluates on ``bench`` in one ``robbench compare`` run:
-    ``index`` of every completed trial, in order (``budget`` trials, final fidelity)."""
+    ``index`` of every completed trial, in order (``budget`` trials, final fidelity, the table's
+    ``table_seed``)."""
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    problem = RobustNASProblem(bench, objectives=list(objectives), report_curve=False)
+    problem = RobustNASProblem(bench, objectives=list(objectives), seed=table_seed)
     study = optuna.create_study(directions=problem.directions, sampler=make_sampler(name, seed=seed))
     study.optimize(problem, n_trials=budget)
     return pd.DataFrame({"index": [t.user_attrs["index"] for t in study.trials if t.state.name == "COMPLETE"]})

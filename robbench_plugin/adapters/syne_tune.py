@@ -276,6 +276,13 @@ def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_
     so the budget does not depend on the worker count or on how long the tuner waits between
     results.
 
+    The run is deterministic: the same blackbox, scheduler seed and arguments give the same frame.
+    Two things in Syne Tune 0.16 would otherwise make two runs of one seed differ: its simulator
+    adds the real time the scheduler spends computing to the simulated clock (here the clock moves
+    only by the table's training times and ``tuner_sleep_time``), and its searchers draw from the
+    global ``random``/``numpy.random`` generators besides their own (here both are seeded from the
+    scheduler's ``random_seed`` for the run and restored afterwards).
+
     ``tuner_sleep_time`` (simulated s) is how far the clock moves each time the tuner waits for a
     result. Syne Tune's default (5 s) suits benchmarks whose epochs take minutes; on a table whose
     epochs take fractions of a second it would make every trial, even one stopped after its first
@@ -287,7 +294,6 @@ def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_
     """
     from syne_tune import StoppingCriterion, Tuner
     from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
-    from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
 
     limits = (max_wallclock_time, max_num_trials, max_num_evaluations, max_training_time)
     if all(v is None for v in limits):
@@ -301,14 +307,14 @@ def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_
         tuner_sleep_time = shortest_epoch_time(blackbox) / 10
     if not tuner_sleep_time > 0:
         raise InvalidValueError(f"tuner_sleep_time must be > 0 simulated seconds, got {tuner_sleep_time!r}")
-    backend = UserBlackboxBackend(blackbox=blackbox, elapsed_time_attr=METRIC_ELAPSED_TIME, seed=seed,
-                                  tuner_sleep_time=tuner_sleep_time)
+    backend = _deterministic_backend(blackbox, seed, tuner_sleep_time)
     stop = StoppingCriterion(max_wallclock_time=max_wallclock_time, max_num_trials_started=max_num_trials,
                              max_num_evaluations=max_num_evaluations)
     if max_training_time is not None:
         stop = _TrainingTimeLimit(stop, max_training_time)
     callback = SimulatorCallback()
-    with output_folder(out_dir), contextlib.ExitStack() as quiet:
+    with output_folder(out_dir), _seeded_global_rngs(getattr(scheduler, "random_seed", None) or 0), \
+            contextlib.ExitStack() as quiet:
         if not verbose:
             quiet.enter_context(contextlib.redirect_stdout(quiet.enter_context(open(os.devnull, "w"))))
         tuner = Tuner(trial_backend=backend, scheduler=scheduler, stop_criterion=stop, n_workers=n_workers,
@@ -319,6 +325,39 @@ def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_
     results = callback.dataframe()
     configs = tuner.tuning_status.get_dataframe()[["trial_id", *CONFIG_KEYS]].drop_duplicates("trial_id")
     return results.drop(columns=[c for c in CONFIG_KEYS if c in results.columns]).merge(configs, on="trial_id")
+
+
+@contextlib.contextmanager
+def _seeded_global_rngs(seed: int) -> Iterator[None]:
+    """Seed Python's and NumPy's global generators for the block, then restore their states."""
+    import random
+
+    py_state, np_state = random.getstate(), np.random.get_state()
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    try:
+        yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+
+
+def _deterministic_backend(blackbox: BlackboxTabular, seed: int, tuner_sleep_time: float) -> Any:
+    """Syne Tune's ``UserBlackboxBackend`` whose simulated clock ignores real compute time."""
+    from syne_tune.backend.simulator_backend.time_keeper import SimulatedTimeKeeper
+    from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
+
+    class SimulatedOnlyTimeKeeper(SimulatedTimeKeeper):
+        """Simulated time that never counts the real time spent between backend calls (the
+        scheduler's computing), which makes a simulation repeat exactly."""
+
+        def real_time_since_last_recent_exit(self) -> float:
+            return 0.0
+
+    backend = UserBlackboxBackend(blackbox=blackbox, elapsed_time_attr=METRIC_ELAPSED_TIME, seed=seed,
+                                  tuner_sleep_time=tuner_sleep_time)
+    backend._time_keeper = SimulatedOnlyTimeKeeper()  # the backend reads its clock from this attribute
+    return backend
 
 
 def shortest_epoch_time(blackbox: BlackboxTabular) -> float:
@@ -352,9 +391,12 @@ COMPARE_METRICS = {"clean": METRIC_VALID_ERROR, "robust": METRIC_ROBUST_ERROR, "
 MULTI_FIDELITY_COMPARE = ("moasha",)
 
 
-def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int, seed: int) -> pd.DataFrame:
+def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int, seed: int,
+                   table_seed: str = "mean") -> pd.DataFrame:
     """What Syne Tune's ``name`` evaluates on ``bench`` in one ``robbench compare`` run, in order
-    of the simulator's clock: ``index``, ``epoch``, ``epochs_trained`` and ``runtime`` (s).
+    of the simulator's clock: ``index``, ``epoch``, ``epochs_trained`` and ``runtime`` (s). The
+    blackbox holds the table's ``table_seed`` (a label, or ``mean`` over each class's seeds), as
+    every searcher of the comparison sees it.
 
     Multi-fidelity searchers (:data:`MULTI_FIDELITY_COMPARE`) get the training time that
     ``budget`` full evaluations of the average architecture (over all 15625, as random search
@@ -368,7 +410,7 @@ def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int
     missing = [o for o in objectives if o not in COMPARE_METRICS]
     if missing:
         raise InvalidChoiceError("objective for Syne Tune searchers", missing[0], list(COMPARE_METRICS))
-    bb = load_blackbox(bench)
+    bb = load_blackbox(bench, seeds=[table_seed])
     metrics = [COMPARE_METRICS[o] for o in objectives]
     budget_time = budget * float(np.mean([bench.train_time(i) for i in range(NUM_ARCHS)]))
     multi_fidelity = name in MULTI_FIDELITY_COMPARE
