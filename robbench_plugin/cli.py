@@ -236,7 +236,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     summary = compare(args.searchers, args.n_seeds, cspec, args.out, workers=args.workers)
     with pd.option_context("display.width", 200, "display.float_format", "{:.4f}".format):
         print(summary.to_string(index=False))
-    print(f"wrote {args.out}/evaluations.csv, summary.md, summary.csv, curves.png, fronts.png")
+    print(f"wrote {args.out}/evaluations.csv, summary.md, summary.csv, curves.png")
     return 0
 
 

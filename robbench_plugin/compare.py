@@ -47,7 +47,7 @@ SEARCHERS = {
     "optuna:tpe": ("optuna", "tpe"), "optuna:nsga2": ("optuna", "nsga2"), "optuna:nsga3": ("optuna", "nsga3"),
     "optuna:gp": ("optuna", "gp"), "optuna:random": ("optuna", "random"),
     "syne-tune:moasha": ("syne_tune", "moasha"), "syne-tune:morea": ("syne_tune", "morea"),
-    "syne-tune:morandom": ("syne_tune", "morandom"), "syne-tune:ehvi": ("syne_tune", "ehvi"),
+    "syne-tune:morandom": ("syne_tune", "morandom"),
     "naslib:re": ("naslib", "re"), "naslib:ls": ("naslib", "ls"), "naslib:rs": ("naslib", "rs"),
     "naslib:bananas": ("naslib", "bananas"), "naslib:npenas": ("naslib", "npenas"),
 }
@@ -232,89 +232,106 @@ def _claim_folder(out: Path, identity: dict) -> None:
     atomic_write_json(path, identity)
 
 
+def run_indicators(spec: ProblemSpec, run: pd.DataFrame) -> dict[str, float]:
+    """Final figures of one run from its full-fidelity results: ``hv`` (fraction of the true
+    front's hypervolume), ``regret`` (1 - hv) and ``igd_plus`` (IGD+ of its front to the true front,
+    objectives scaled to [0, 1] between the table's worst and best values)."""
+    from .pareto import igd_plus, pareto_mask
+
+    vals = run[run["full"]][spec.metrics].to_numpy()
+    hv = spec.hypervolume(vals) / spec.true_hypervolume() if len(vals) else 0.0
+    front = spec.normalized(vals[pareto_mask(vals * spec.signs())]) if len(vals) else np.empty((0, len(spec.metrics)))
+    return {"hv": hv, "regret": 1.0 - hv,
+            "igd_plus": igd_plus(front, spec.normalized(spec.true_front()[spec.metrics].to_numpy()))}
+
+
 def summarize(runs: pd.DataFrame, cspec: CompareSpec, out: Path, searchers: Sequence[str], seeds: int
               ) -> pd.DataFrame:
+    """Per searcher: final hypervolume fraction, regret and IGD+ (mean and 95% bootstrap interval
+    over seeds), and a two-sided rank test of the per-seed regret against random search's, Holm-
+    corrected over the searchers; curves of the regret (log axis) over evaluations and simulated
+    time; the final fronts of seed 0. Writes summary.md, summary.csv and curves.png."""
+    from .pareto import pareto_mask
     from .plotting import pyplot
+    from .stats import bootstrap_ci, holm, rank_test
 
     plt = pyplot()
-
     bench = cspec.load()
     spec = ProblemSpec(bench, list(cspec.objectives), seed=cspec.table_seed)
     grid_e = np.linspace(1, cspec.budget, 50)
-    t_max = float(runs["sim_time"].max())
-    grid_t = np.linspace(0, t_max, 50)
-    rows = []
+    grid_t = np.linspace(0, float(runs["sim_time"].max()), 50)
+    floor = 1e-4  # regret shown on a log axis: 0 (the true front reached) is drawn at this floor
+    rows, per_seed = [], {}
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    robust = bench.resolve_metric("robust") if "robust" in cspec.objectives or bench.resolve_metric("robust") in \
-        spec.metrics else None
-    true_best = float(spec.table_frame()[robust].max()) if robust in spec.metrics else None
     for s in searchers:
-        curves_e, curves_t, best = [], [], []
+        curves_e, curves_t, finals = [], [], []
         for seed in range(seeds):
             r = runs[(runs.searcher == s) & (runs.seed == seed)]
-            curves_e.append(hv_curve(spec, r, "evals", grid_e))
-            curves_t.append(hv_curve(spec, r, "sim_time", grid_t))
-            if robust is not None:
-                full = r[r.full].sort_values("evals")
-                b = [full[full.evals <= g][robust].max() if (full.evals <= g).any() else np.nan for g in grid_e]
-                best.append(b)
-        ce, ct = np.array(curves_e), np.array(curves_t)
-        for ax, grid, c in ((axes[0], grid_e, ce), (axes[1], grid_t, ct)):
-            ax.plot(grid, c.mean(0), label=s)
-            ax.fill_between(grid, c.mean(0) - c.std(0), c.mean(0) + c.std(0), alpha=0.15)
-        if best:
-            bb = np.array(best, dtype=float)
-            axes[2].plot(grid_e, np.nanmean(bb, 0), label=s)
-        at = lambda frac: ce[:, int(np.argmin(np.abs(grid_e - frac * cspec.budget)))]  # noqa: E731
-        rows.append({"searcher": s, "seeds": seeds, "final_hv": ce[:, -1].mean(), "final_hv_std": ce[:, -1].std(),
-                     "hv_at_25%": at(0.25).mean(), "hv_at_50%": at(0.5).mean(), "regret": 1 - ce[:, -1].mean(),
-                     "distinct_classes": runs[runs.searcher == s].groupby("seed")["uid"].nunique().mean(),
-                     "sim_time_h": runs[runs.searcher == s].groupby("seed")["sim_time"].max().mean() / 3600})
+            curves_e.append(1 - hv_curve(spec, r, "evals", grid_e))
+            curves_t.append(1 - hv_curve(spec, r, "sim_time", grid_t))
+            finals.append(run_indicators(spec, r))
+        per_seed[s] = finals
+        for ax, grid, c in ((axes[0], grid_e, np.array(curves_e)), (axes[1], grid_t, np.array(curves_t))):
+            ax.plot(grid, np.maximum(np.median(c, 0), floor), label=s)
+            ax.fill_between(grid, np.maximum(np.quantile(c, 0.25, 0), floor), np.maximum(np.quantile(c, 0.75, 0), floor),
+                            alpha=0.15)
+        row = {"searcher": s, "seeds": seeds}
+        for key in ("hv", "regret", "igd_plus"):
+            x = [f[key] for f in finals]
+            lo, hi = bootstrap_ci(x)
+            row.update({key: float(np.mean(x)), f"{key}_lo": lo, f"{key}_hi": hi})
+        row["distinct_classes"] = runs[runs.searcher == s].groupby("seed")["uid"].nunique().mean()
+        row["sim_time_h"] = runs[runs.searcher == s].groupby("seed")["sim_time"].max().mean() / 3600
+        rows.append(row)
+    summary = pd.DataFrame(rows)
+    if "random" in per_seed and seeds >= 2:
+        others = [s for s in searchers if s != "random"]
+        raw = [rank_test([f["regret"] for f in per_seed[s]], [f["regret"] for f in per_seed["random"]])
+               for s in others]
+        adjusted = dict(zip(others, holm(raw))) if others else {}
+        summary["p_vs_random_holm"] = [adjusted.get(s, np.nan) for s in summary.searcher]
+    else:
+        summary["p_vs_random_holm"] = np.nan
+    summary = summary.sort_values("regret").reset_index(drop=True)
+    for ax in axes[:2]:
+        ax.set_yscale("log")
+        ax.set_ylabel("hypervolume regret (1 - HV / true HV)")
     axes[0].set_xlabel("full-evaluation equivalents")
     axes[1].set_xlabel("simulated training time (s)")
-    for ax in axes[:2]:
-        ax.set_ylabel("hypervolume / true front's")
-    axes[2].set_xlabel("full-evaluation equivalents")
-    axes[2].set_ylabel(f"best {robust} so far" if robust else "")
-    if true_best is not None:
-        axes[2].axhline(true_best, c="k", ls="--", lw=0.8, label="table best")
     axes[0].legend(fontsize=7)
-    axes[2].legend(fontsize=7)
-    fig.suptitle(f"{bench.name}/{bench.dataset}: {', '.join(spec.metrics)}; budget {cspec.budget}, {seeds} seeds",
-                 fontsize=9)
-    fig.tight_layout()
-    fig.savefig(out / "curves.png", dpi=110)
-    plt.close(fig)
     if len(spec.metrics) >= 2:
-        fig, ax = plt.subplots(figsize=(6, 4.5))
         true = spec.true_front().sort_values(spec.metrics[0])
-        ax.plot(true[spec.metrics[0]], true[spec.metrics[1]], "k.-", label="true front")
-        from .pareto import pareto_mask
-
+        axes[2].plot(true[spec.metrics[0]], true[spec.metrics[1]], "k.-", label="true front")
         for s in searchers:
             r = runs[(runs.searcher == s) & (runs.seed == 0) & runs.full]
             pts = r[spec.metrics].to_numpy()
             f = pts[pareto_mask(pts * spec.signs())] if len(pts) else pts
-            ax.scatter(f[:, 0], f[:, 1], s=14, label=s)
-        ax.set_xlabel(spec.metrics[0])
-        ax.set_ylabel(spec.metrics[1])
-        ax.legend(fontsize=7)
-        ax.set_title("final fronts (seed 0) vs the table's true front", fontsize=9)
-        fig.tight_layout()
-        fig.savefig(out / "fronts.png", dpi=110)
-        plt.close(fig)
-    summary = pd.DataFrame(rows).sort_values("final_hv", ascending=False)
+            axes[2].scatter(f[:, 0], f[:, 1], s=14, label=s)
+        axes[2].set_xlabel(spec.metrics[0])
+        axes[2].set_ylabel(spec.metrics[1])
+        axes[2].set_title("final fronts (seed 0) vs the true front", fontsize=9)
+        axes[2].legend(fontsize=7)
+    fig.suptitle(f"{bench.name}/{bench.dataset}: {', '.join(spec.metrics)}; budget {cspec.budget}, {seeds} seeds "
+                 "(median and quartiles over seeds)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out / "curves.png", dpi=110)
+    plt.close(fig)
     seed_note = " (the mean over each class's training seeds)" if spec.seed == "mean" else ""
+    ref = ", ".join(f"{m} {v * sign:.4g}" for m, v, sign in zip(spec.metrics, spec.reference_point(), spec.signs()))
     md = [f"# Comparison on {bench.name}/{bench.dataset}", "",
           f"Objectives {spec.metrics} ({spec.directions}); budget {cspec.budget} full evaluations; {seeds} seeds; "
-          f"every searcher sees the table's values at table seed {spec.seed!r}{seed_note}; "
-          f"hypervolume as a fraction of the true front's (reference point {spec.reference_point().tolist()} "
-          f"in max-space).", "",
-          "| searcher | final HV (mean +- std) | HV at 25% | HV at 50% | regret | classes seen | sim. time (h) |",
-          "|---|---|---|---|---|---|---|"]
-    md += [f"| {r.searcher} | {r.final_hv:.4f} +- {r.final_hv_std:.4f} | {r['hv_at_25%']:.4f} | {r['hv_at_50%']:.4f} "
-           f"| {r.regret:.4f} | {r.distinct_classes:.0f} | {r.sim_time_h:.2f} |" for _, r in summary.iterrows()]
-    md += ["", "![curves](curves.png)", "", "![fronts](fronts.png)", ""]
+          f"every searcher sees the table's values at table seed {spec.seed!r}{seed_note}. Hypervolume reference "
+          f"point: each objective's worst value over the table ({ref}); regret = 1 - HV / true front's HV; IGD+ "
+          f"on objectives scaled to [0, 1] between the table's worst and best values. Intervals: 95% percentile "
+          f"bootstrap of the mean over seeds. p: two-sided Mann-Whitney U test of the per-seed regret against "
+          f"random search's, Holm-corrected over the searchers.", "",
+          "| searcher | regret (95% CI) | IGD+ (95% CI) | HV / true HV | p vs random (Holm) | classes seen "
+          "| sim. time (h) |", "|---|---|---|---|---|---|---|"]
+    md += [f"| {r.searcher} | {r.regret:.4f} [{r.regret_lo:.4f}, {r.regret_hi:.4f}] | {r.igd_plus:.4f} "
+           f"[{r.igd_plus_lo:.4f}, {r.igd_plus_hi:.4f}] | {r.hv:.4f} | "
+           f"{'' if np.isnan(r.p_vs_random_holm) else f'{r.p_vs_random_holm:.3g}'} | {r.distinct_classes:.0f} "
+           f"| {r.sim_time_h:.2f} |" for r in summary.itertuples()]
+    md += ["", "![curves](curves.png)", ""]
     atomic_write_bytes(out / "summary.md", "\n".join(md).encode())
     atomic_write_bytes(out / "summary.csv", summary.to_csv(index=False).encode())
     return summary

@@ -39,9 +39,34 @@ def seed_label(seed: object) -> object:
     return seed
 
 
+SCALARIZED = "scalarized:"
+
+
+def scalarization_weight(objective: object) -> float | None:
+    """``w`` of the objective ``scalarized:w`` (w x clean + (1 - w) x robust accuracy, a fraction
+    in [0, 1], maximised); None for any other name; an error for a weight outside [0, 1]."""
+    if not (isinstance(objective, str) and objective.startswith(SCALARIZED)):
+        return None
+    text = objective[len(SCALARIZED):]
+    try:
+        w = float(text)
+    except ValueError:
+        raise InvalidValueError(f"{objective!r}: the scalarization weight must be a number in [0, 1], "
+                                "e.g. scalarized:0.5") from None
+    if not 0.0 <= w <= 1.0:
+        raise InvalidValueError(f"{objective!r}: the scalarization weight must be in [0, 1], got {w}")
+    return w
+
+
+def scalarize(w: float, clean, robust):
+    """w x clean + (1 - w) x robust accuracy (numbers or arrays of fractions)."""
+    return w * clean + (1 - w) * robust
+
+
 def metric_direction(metric: str) -> str:
-    """``maximize`` for accuracies (names ending in ``_acc``), ``minimize`` otherwise."""
-    return "maximize" if metric.endswith("_acc") else "minimize"
+    """``maximize`` for accuracies (names ending in ``_acc``) and scalarized accuracies,
+    ``minimize`` otherwise."""
+    return "maximize" if metric.endswith("_acc") or metric.startswith(SCALARIZED) else "minimize"
 
 
 def resolve_metric_name(metric: object, known, aliases: dict[str, str], choices: list[str]) -> str:

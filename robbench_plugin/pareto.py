@@ -60,3 +60,20 @@ def hypervolume(points: np.ndarray, reference: np.ndarray) -> float:
         if upper > lower:
             hv += hypervolume(p[: i + 1, :-1], ref[:-1]) * (upper - lower)
     return float(hv)
+
+
+def igd_plus(points: np.ndarray, reference_front: np.ndarray) -> float:
+    """IGD+ of ``points`` to ``reference_front`` (both maximisation; lower is better, 0 when the
+    points reach every reference point): the mean over reference points of the distance to the
+    nearest point, counting only the coordinates where the point is worse (Ishibuchi et al. 2015).
+    Computed by moocore (extra ``report``)."""
+    try:
+        import moocore
+    except ImportError as exc:
+        from .errors import MissingExtraError
+
+        raise MissingExtraError("moocore", "report") from exc
+    pts = np.asarray(points, dtype=float)
+    if pts.size == 0:
+        return float("inf")
+    return float(moocore.igd_plus(pts, ref=np.asarray(reference_front, dtype=float), maximise=True))

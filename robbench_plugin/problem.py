@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InvalidArchError, InvalidChoiceError, InvalidValueError
-from .objective import COST_METRICS, Benchmark, metric_direction, seed_label
+from .objective import (COST_METRICS, SCALARIZED, Benchmark, metric_direction, scalarization_weight, scalarize,
+                        seed_label)
 from .pareto import hypervolume, pareto_mask
 from .space import EDGES, Arch, ArchLike
 
@@ -41,7 +42,9 @@ class ProblemSpec:
     """Objectives and constraints on a benchmark.
 
     ``objectives``: metric names or aliases (``clean``, ``robust``, ``params``...), each
-    optimised in its natural direction (accuracies up, costs down). ``constraints``:
+    optimised in its natural direction (accuracies up, costs down), or ``scalarized:w`` =
+    w x clean + (1 - w) x robust accuracy (maximised; what single-objective searchers use for
+    clean and robust at once, every framework alike). ``constraints``:
     ``{metric: bound}`` meaning metric <= bound. ``seed``: a seed label or ``mean``;
     ``fidelity``: epoch of the objective values (None = final).
     """
@@ -57,7 +60,7 @@ class ProblemSpec:
             self.objectives = [self.objectives]
         if not self.objectives:
             raise InvalidValueError("objectives must name at least one metric")
-        self.metrics = [self.benchmark.resolve_metric(o) for o in self.objectives]
+        self.metrics = [self._resolve(o) for o in self.objectives]
         if len(set(self.metrics)) != len(self.metrics):
             raise InvalidValueError(f"objectives repeat a metric: {list(self.objectives)} -> {self.metrics}")
         self.directions = [metric_direction(m) for m in self.metrics]
@@ -66,11 +69,37 @@ class ProblemSpec:
         if self.seed not in self.benchmark.seeds or self.seed == "std":
             raise InvalidChoiceError("seed", self.seed, [s for s in self.benchmark.seeds if s != "std"])
 
+    def _resolve(self, objective: str) -> str:
+        w = scalarization_weight(objective)
+        if w is None:
+            return self.benchmark.resolve_metric(objective)
+        self.benchmark.resolve_metric("clean"), self.benchmark.resolve_metric("robust")  # both must exist
+        return f"{SCALARIZED}{w:g}"
+
+    def _base_metrics(self, metrics: Sequence[str]) -> list[str]:
+        """The table metrics behind ``metrics`` (a scalarization needs clean and robust)."""
+        out: list[str] = []
+        for m in metrics:
+            out += ([self.benchmark.resolve_metric("clean"), self.benchmark.resolve_metric("robust")]
+                    if scalarization_weight(m) is not None else [m])
+        return list(dict.fromkeys(out))
+
+    def _with_scalarized(self, values):
+        """``values`` (a dict or a frame of table metrics) with the scalarized objectives added."""
+        clean, robust = (self.benchmark.resolve_metric(a) for a in ("clean", "robust")) \
+            if any(scalarization_weight(m) is not None for m in self.metrics) else (None, None)
+        for m in self.metrics:
+            w = scalarization_weight(m)
+            if w is not None:
+                values[m] = scalarize(w, values[clean], values[robust])
+        return values
+
     # --- evaluation -----------------------------------------------------------------
     def evaluate(self, arch: ArchLike) -> tuple[float, ...]:
         """Objective values in the order of ``objectives``."""
-        values = self.benchmark.query(arch, self.metrics, seed=self.seed, fidelity=self.fidelity)
-        return tuple(values[m] for m in self.metrics)
+        values = self.benchmark.query(arch, self._base_metrics(self.metrics), seed=self.seed, fidelity=self.fidelity)
+        values = self._with_scalarized(values)
+        return tuple(float(values[m]) for m in self.metrics)
 
     def constraint_values(self, arch: ArchLike) -> dict[str, float]:
         """``{metric: value - bound}``; feasible when every entry is <= 0."""
@@ -88,6 +117,11 @@ class ProblemSpec:
         m = self.metrics[objective]
         if m in COST_METRICS:
             return []
+        w = scalarization_weight(m)
+        if w is not None:
+            c = self.benchmark.curve(arch, "clean", seed=self.seed)
+            r = self.benchmark.curve(arch, "robust", seed=self.seed)
+            return [(e, float(scalarize(w, c[e], r[e]))) for e in sorted(r) if e in c]
         return sorted(self.benchmark.curve(arch, m, seed=self.seed).items())
 
     @property
@@ -106,7 +140,8 @@ class ProblemSpec:
         cols = list(dict.fromkeys(self.metrics + list(self.constraint_metrics)))
         key = (tuple(cols), self.seed, self.fidelity)
         if getattr(self, "_points_key", None) != key or getattr(self.benchmark, "mode", "tabular") == "live":
-            df = self.benchmark.cell_frame(cols, seed=self.seed, fidelity=self.fidelity).dropna(subset=self.metrics)
+            df = self.benchmark.cell_frame(self._base_metrics(cols), seed=self.seed, fidelity=self.fidelity)
+            df = self._with_scalarized(df).dropna(subset=self.metrics)
             self._points, self._points_key = df.drop_duplicates(subset=cols).reset_index(drop=True), key
         return self._points
 
@@ -117,14 +152,27 @@ class ProblemSpec:
             df = df[df[m] <= bound]
         return df
 
+    def ideal_nadir(self) -> tuple[np.ndarray, np.ndarray]:
+        """Best and worst value of each objective over all points of the table, in max-space
+        (minimised objectives negated)."""
+        vals = self.points()[self.metrics].to_numpy() * self.signs()
+        return np.nanmax(vals, axis=0), np.nanmin(vals, axis=0)
+
     def reference_point(self) -> np.ndarray:
-        """Hypervolume reference in max-space: 0 for accuracies (fractions >= 0); for minimised
-        metrics, minus 1.1 x the largest value over all points."""
-        df = self.points()
-        ref = []
-        for m, d in zip(self.metrics, self.directions):
-            ref.append(0.0 if d == "maximize" else -1.1 * float(np.nanmax(df[m].to_numpy())))
-        return np.array(ref)
+        """Hypervolume reference in max-space: each objective's worst value over all points of the
+        table (the nadir). A point counts by how much it improves on the worst architecture in
+        every objective, so the measure separates searchers: with 0 for accuracies, most of the
+        volume lies below any trained network and even random search scores near the true front's
+        (docs/compare.md)."""
+        return self.ideal_nadir()[1]
+
+    def normalized(self, values: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
+        """Objective vectors (natural directions) scaled to max-space [0, 1] per objective: 0 the
+        table's worst value, 1 its best (for indicators such as IGD+ that add objectives up)."""
+        ideal, nadir = self.ideal_nadir()
+        span = np.where(ideal > nadir, ideal - nadir, 1.0)
+        pts = np.asarray(values, dtype=float).reshape(-1, len(self.metrics))
+        return (pts * self.signs() - nadir) / span
 
     def true_front(self) -> pd.DataFrame:
         """The feasible, non-dominated points (:meth:`table_frame`) under the objectives."""

@@ -94,3 +94,31 @@ def test_benchmark_pareto_front_agrees_with_the_problem(digits):
         assert a == b
 
 
+
+
+def test_scalarized_objective_is_a_core_objective(digits):
+    """scalarized:w = w x clean + (1 - w) x robust, maximised, for every consumer of a ProblemSpec
+    (here Optuna's problem), checked against the table's own values."""
+    optuna = pytest.importorskip("optuna")
+    from robbench_plugin.adapters.optuna import RobustNASProblem
+    from robbench_plugin.errors import RobBenchError
+
+    spec = ProblemSpec(digits, ["scalarized:0.25"])
+    assert spec.metrics == ["scalarized:0.25"] and spec.directions == ["maximize"]
+    clean, robust = digits.query(1000, "clean"), digits.query(1000, "robust")
+    assert spec.evaluate(1000) == (pytest.approx(0.25 * clean + 0.75 * robust, abs=1e-15),)
+    curve = dict(spec.curve(1000))
+    assert curve[2] == pytest.approx(0.25 * digits.query(1000, "clean", fidelity=2)
+                                     + 0.75 * digits.query(1000, "robust", fidelity=2))
+    frame = digits.to_frame(["clean", "robust"])
+    best = (0.25 * frame["val_acc"] + 0.75 * frame["val_pgd_48.0_acc"]).max()
+    assert spec.true_front()["scalarized:0.25"].max() == pytest.approx(best)
+    problem = RobustNASProblem(digits, objectives=["scalarized:0.25"])
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study.optimize(problem, n_trials=5)
+    for t in study.trials:
+        assert t.value == pytest.approx(spec.evaluate(t.user_attrs["index"])[0])
+    for bad in ("scalarized:1.5", "scalarized:x"):
+        with pytest.raises(RobBenchError, match="scalarization weight"):
+            ProblemSpec(digits, [bad])

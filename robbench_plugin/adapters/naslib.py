@@ -45,18 +45,17 @@ except ImportError as exc:
 
 from ..errors import InvalidChoiceError, InvalidValueError, RobBenchError, check_choice
 from ..loader import load_benchmark
+from ..objective import scalarization_weight, scalarize
 from ..space import Arch
 
 OBJECTIVE_ALIASES = ("robust", "clean")
 
 
 def _objective_value(bench, arch_str: str, objective: str, fidelity: int | None = None, seed: str = "mean") -> float:
-    if objective.startswith("scalarized:"):
-        w = float(objective.split(":", 1)[1])
-        if not 0.0 <= w <= 1.0:
-            raise InvalidValueError(f"scalarization weight must be in [0, 1], got {w}")
+    w = scalarization_weight(objective)  # the core's scalarized objective
+    if w is not None:
         v = bench.query(arch_str, ["clean", "robust"], fidelity=fidelity, seed=seed)
-        return w * v[bench.resolve_metric("clean")] + (1 - w) * v[bench.resolve_metric("robust")]
+        return float(scalarize(w, v[bench.resolve_metric("clean")], v[bench.resolve_metric("robust")]))
     return float(bench.query(arch_str, objective, fidelity=fidelity, seed=seed))
 
 
@@ -65,7 +64,7 @@ def get_dataset_api(benchmark: Any = "digits", objective: str = "robust", datase
     """NASLib-style ``dataset_api`` for our benchmarks (name or benchmark object); the objective's
     values are those of the table's training seed ``seed`` (a label, or ``mean`` over the seeds)."""
     bench = benchmark if not isinstance(benchmark, str) else load_benchmark(benchmark, dataset=dataset, **load_kw)
-    for name in (("clean", "robust") if objective.startswith("scalarized:") else (objective,)):
+    for name in (("clean", "robust") if scalarization_weight(objective) is not None else (objective,)):
         bench.resolve_metric(name)  # validates, listing the choices
     if seed not in bench.seeds or seed == "std":
         raise InvalidChoiceError("seed", seed, [s for s in bench.seeds if s != "std"])
@@ -136,11 +135,11 @@ class RobustNasBench201SearchSpace(NasBench201SearchSpace):
 
     @staticmethod
     def _curve(bench, arch: str, objective: str) -> list[float]:
-        if objective.startswith("scalarized:"):
+        w = scalarization_weight(objective)
+        if w is not None:
             c = bench.curve(arch, "clean")
             r = bench.curve(arch, "robust")
-            w = float(objective.split(":", 1)[1])
-            return [100.0 * (w * c[e] + (1 - w) * r[e]) for e in sorted(r) if e in c]
+            return [100.0 * scalarize(w, c[e], r[e]) for e in sorted(r) if e in c]
         return [100.0 * v for _, v in sorted(bench.curve(arch, objective).items())]
 
 
