@@ -174,8 +174,13 @@ def _cmd_search(args: argparse.Namespace) -> int:
               f"({s['unique_classes']} classes) in {s['seconds']:.1f} s")
         print(f"found Pareto front ({s['front_size']} archs; the table's true front has {s['true_front_size']}):")
         print(front[cols].to_string(index=False))
-    print(f"hypervolume {s['hypervolume']:.4f} vs true front {s['true_hypervolume']:.4f} "
-          f"(ratio {s['hypervolume_ratio']:.3f}; reference point {s['reference_point_max_space']} in max-space)")
+    print(f"hypervolume {s['hypervolume']:.4f} vs true front {s['true_hypervolume']:.4f}: ratio "
+          f"{s['hypervolume_ratio']:.4f}, regret {s['regret']:.4f} (reference: each objective's worst value over "
+          f"the table, {s['reference_point_max_space']} in max-space)")
+    verdict = "better than" if s["regret"] < s["random_search_regret"] else "not better than"
+    print(f"random search, same {s['trials']} trials and seed: ratio {s['random_search_hypervolume_ratio']:.4f}, "
+          f"regret {s['random_search_regret']:.4f} -> {s['sampler']} is {verdict} random search here "
+          f"(one seed; robbench compare measures over seeds)")
     print(f"wrote {args.out}/trials.csv, front.csv, summary.json" + (", pareto.png" if len(s["objectives"]) > 1 else ""))
     return 0
 

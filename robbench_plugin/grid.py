@@ -97,7 +97,8 @@ def benchmark_grid(bench, seeds: Union[str, Sequence[str]] = "complete") -> Benc
             if recorded:
                 step = sum(per_epoch[e] for e in all_epochs if prev < e <= f)
             else:
-                step = np.array([release_epoch_seconds(bench.dataset, fl) for fl in df["flops"].to_numpy()]) \
+                step = np.array([release_epoch_seconds(bench.dataset, fl, bench.runs_per_class)
+                                 for fl in df["flops"].to_numpy()]) \
                     * (f - prev) if bench.dataset in RELEASE_DATASETS else \
                     np.full(NUM_ARCHS, np.nan)
             cum_time = cum_time + step

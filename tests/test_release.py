@@ -120,3 +120,22 @@ def test_reader_on_a_hand_written_release_file(fixture_release):
     assert c100.uids.tolist() == [1000] and c100.query(1000, "robust", seed="1") == 0.19
     imagenet = load_benchmark("nas-robbench-201", dataset="imagenet", data_dir=fixture_release)
     assert imagenet.query(1000, "val_fgsm_8.0_acc", seed="1") == 0.09
+
+
+def test_simulated_time_follows_the_runs_the_release_holds(fixture_release, synthetic_release):
+    """The stated ~107k GPU hours cover the runs the loaded release holds: the hand-written file
+    has 4 cifar10 classes with 1, 1, 1 and 3 seeds and one class with one seed in each other
+    dataset, so (6/4 + 1 + 1) / 3 runs per class, and each epoch takes 3 / that as long as the
+    three-seeds calibration says."""
+    from robbench_plugin import arch_costs
+    from robbench_plugin.objective import RELEASE_OVERHEAD_S, RELEASE_S_PER_MFLOP_IMAGE
+
+    b = load_benchmark("nas-robbench-201", dataset="cifar10", data_dir=fixture_release)
+    runs = (6 / 4 + 1 + 1) / 3
+    assert b.runs_per_class == pytest.approx(runs)
+    epoch = RELEASE_OVERHEAD_S + RELEASE_S_PER_MFLOP_IMAGE * arch_costs(1000, "cifar10")["flops"] * 50000
+    assert b.train_time(1000) == pytest.approx(50 * epoch * 3 / runs)
+    raw = json.loads((synthetic_release / DATA_FILE).read_text())
+    per_ds = [np.mean([len(m["val_acc"]) for m in raw[ds].values()]) for ds in raw]
+    assert load_benchmark("nas-robbench-201", data_dir=synthetic_release).runs_per_class == pytest.approx(
+        np.mean(per_ds))

@@ -76,4 +76,9 @@ class SurrogateBenchmark(Benchmark):
             return float(epochs * max(self.model.time_coef[0] * flops + self.model.time_coef[1], 1e-3))
         if self.dataset not in RELEASE_DATASETS:
             raise RobBenchError(f"no timing model for dataset {self.dataset!r}")
-        return float(epochs * release_epoch_seconds(self.dataset, flops))
+        return float(epochs * release_epoch_seconds(self.dataset, flops, self.runs_per_class))
+
+    @property
+    def runs_per_class(self) -> float:
+        """The source table's training runs per class (the predictions have one "seed")."""
+        return float(self.model.source_meta.get("runs_per_class", 3.0))

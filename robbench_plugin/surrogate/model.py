@@ -115,6 +115,7 @@ class SurrogateModel:
         costs = all_costs(bench.dataset, bench.table.meta.C, bench.table.meta.N)
         model = cls(bench.dataset, metrics, list(bench.fidelities), bench.table.meta.C, bench.table.meta.N, backend,
                     bench.table.sha256(), n_models, source_meta={"name": bench.name, "aliases": bench.aliases,
+                                                                 "runs_per_class": bench.runs_per_class,
                                                                  "time_source": bench.time_source})
         if "time_s" in bench.metrics:  # a linear model of the recorded epoch time in FLOPs
             t = bench.query_many(uids, ["time_s", "flops"], seed=seed, fidelity=bench.fidelities[-1])
