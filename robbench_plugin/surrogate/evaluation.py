@@ -28,9 +28,9 @@ def evaluate_surrogate(bench: Benchmark, fractions: Sequence[float] = (0.05, 0.1
     that have both of the first two seeds, ``model="rerun"`` is the Kendall tau between those two
     seeds (how well one training run ranks another run of the same classes), next to every model
     scored against the first seed on the same classes (scope ``final-rerun-classes``); and, as a
-    less noisy target on those classes, every model against the mean of all their seeds with
-    ``rerun`` = the first seed against the mean of the other seeds (scope
-    ``final-seed-mean-rerun-classes``).
+    less noisy target on those classes, the mean of the other seeds (all but the first): ``rerun``
+    is the first seed scored against it and every model is scored against the same target (scope
+    ``final-seed-mean-rerun-classes``), so the rerun and the models are compared like for like.
     """
     import time
 
@@ -107,7 +107,8 @@ def _rerun_rows(bench: Benchmark, metric: str, fidelity: int, test_uids: np.ndar
     # (scope, a rerun, what it is scored against, what the models are scored against)
     for scope, rerun, reference, target in (
             ("final-rerun-classes", runs[:, 1], runs[:, 0], runs[:, 0]),
-            ("final-seed-mean-rerun-classes", runs[:, 0], np.nanmean(runs[:, 1:], axis=1), np.nanmean(runs, axis=1))):
+            ("final-seed-mean-rerun-classes", runs[:, 0], np.nanmean(runs[:, 1:], axis=1),
+             np.nanmean(runs[:, 1:], axis=1))):
         rows.append({**base, "model": "rerun", "scope": scope, "kendall": kendall(rerun, reference),
                      "spearman": spearman(rerun, reference), "predict_ms_per_1k": np.nan})
         for name, pred in final_preds.items():
