@@ -11,15 +11,13 @@ python benchmarks/bench_optuna.py                                               
 python benchmarks/bench_optuna.py --report-curve                                 # ... with per-epoch reports
 python benchmarks/bench_syne_tune.py                                             # MOASHA overhead
 python benchmarks/bench_surrogate.py --out "$out/surrogate-digits.csv"           # surrogate rank quality
-robbench compare --benchmark digits --budget 200 --n-seeds 5 --workers 2 --out "$out/compare-digits" \
-    --searchers random,optuna:tpe,optuna:nsga2,optuna:gp,syne-tune:moasha,syne-tune:morea,naslib:re,naslib:ls,naslib:bananas
+robbench compare --benchmark digits --budget 200 --n-seeds 10 --workers 2 --out "$out/compare-digits" \
+    --searchers random,optuna:tpe,optuna:nsga2,syne-tune:moasha,syne-tune:morea
 robbench proxies --benchmark digits --n 300 --out "$out/proxies-digits.csv" --plot "$out/proxies-digits.png"
 if [[ -n "${NASLIB_VENV:-}" && -n "${NASLIB_SRC:-}" ]]; then
     # NASLib's searchers and zero-cost predictors run in NASLib's own environment, into the same outputs
-    PYTHONPATH="$NASLIB_SRC" "$NASLIB_VENV/bin/robbench" compare --benchmark digits --budget 200 --n-seeds 5 \
-        --workers 2 --out "$out/compare-digits" --searchers naslib:re,naslib:ls,naslib:bananas
-    robbench compare --benchmark digits --budget 200 --n-seeds 5 --workers 2 --out "$out/compare-digits" \
-        --searchers random,optuna:tpe,optuna:nsga2,optuna:gp,syne-tune:moasha,syne-tune:morea,naslib:re,naslib:ls,naslib:bananas
+    PYTHONPATH="$NASLIB_SRC" "$NASLIB_VENV/bin/robbench" compare --benchmark digits --budget 200 --n-seeds 10 \
+        --workers 2 --out "$out/compare-digits-naslib" --searchers random,naslib:re,naslib:ls
     PYTHONPATH="$NASLIB_SRC" "$NASLIB_VENV/bin/robbench" proxies --benchmark digits --n 300 \
         --out "$out/proxies-digits-naslib.csv" --plot "$out/proxies-digits-naslib.png"
 fi

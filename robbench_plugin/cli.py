@@ -377,7 +377,8 @@ def make_parser() -> argparse.ArgumentParser:
     s = command("search", "run an Optuna study on a benchmark and compare with its true front")
     s.add_argument("--objectives", default="clean,robust", type=va.name_list, metavar="M1[,M2...]",
                    help="comma-separated metrics/aliases")
-    s.add_argument("--sampler", default="nsga2", choices=OPTUNA_SAMPLERS, help="Optuna sampler")
+    s.add_argument("--sampler", default="tpe", choices=OPTUNA_SAMPLERS,
+                   help="Optuna sampler (TPE: lowest regret of Optuna's in docs/compare.md)")
     s.add_argument("--trials", type=va.int_at_least(1), default=200, help="trials of the study")
     s.add_argument("--sampler-seed", type=va.int_at_least(0), default=0, help="seed of the sampler")
     s.add_argument("--out", default="robbench-search", type=va.out_dir, help="output directory")

@@ -78,7 +78,7 @@ def test_version_and_help_show_defaults(capsys):
     assert main(["--version"]) == 0 and capsys.readouterr().out.strip() == f"robbench-plugin {__version__}"
     assert main(["search", "--help"]) == 0
     help_text = " ".join(capsys.readouterr().out.split())
-    for shown in ("trials of the study (default: 200)", "Optuna sampler (default: nsga2)",
+    for shown in ("trials of the study (default: 200)", "(TPE: lowest regret of Optuna's in docs/compare.md) (default: tpe)",
                   "(default: clean,robust)", "(default: robbench-search)"):
         assert shown in help_text
 
