@@ -22,8 +22,11 @@ NASLib's searchers are single-objective: they maximize the one objective, or 0.5
 counts towards the hypervolume like any other searcher's.
 
 Hypervolume uses only full-fidelity results, in max-space with the reference point of
-:meth:`ProblemSpec.reference_point` (0 for accuracies, -1.1 x max for costs), reported as a
-fraction of the true front's hypervolume; regret = 1 - that fraction.
+:meth:`ProblemSpec.reference_point` (each objective's worst value over the table), reported as a
+fraction of the true front's hypervolume; regret = 1 - that fraction; IGD+, bootstrap intervals
+and rank tests against random search in :func:`summarize`. Every searcher sees the comparison's
+table seed, a run repeats exactly, and ``<out>/comparison.json`` ties the runs to their settings
+(:meth:`CompareSpec.identity`).
 """
 from __future__ import annotations
 
