@@ -25,6 +25,7 @@ python3 -m venv "$venv"
 "$venv/bin/pip" install -q torch==2.14.1 torchvision==0.29.1
 "$venv/bin/pip" install -q ConfigSpace networkx pyyaml fvcore scikit-learn lightgbm xgboost tqdm scipy pandas \
     pytorch-msssim transforms3d scikit-image nasbench_pytorch ngboost pybnn pyro-ppl grakel six tornado \
-    seaborn matplotlib tensorwatch optuna optunahub "pyarrow<19" platformdirs gdown pytest "numpy<2" "scikit-learn<1.6"
+    seaborn matplotlib tensorwatch optuna optunahub moocore "pyarrow<19" platformdirs gdown pytest "numpy<2" \
+    "scikit-learn<1.6"
 "$venv/bin/pip" install -q --no-deps -e "$repo"
 echo "$(cd "$src" && pwd)"
