@@ -18,7 +18,7 @@ def main(trials: int = 6, recipe: str = "quick", store_dir: str | None = None):
 
     bench = LiveBenchmark("digits", recipe, seed=0, device="auto",
                           store=ResultsStore(store_dir) if store_dir else None)
-    problem = RobustNASProblem(bench, objectives="robust")
+    problem = RobustNASProblem(bench, objectives="robust", report_curve=True)
     study = optuna.create_study(direction="maximize", sampler=make_sampler("random", seed=0),
                                 pruner=optuna.pruners.MedianPruner(n_startup_trials=2))
     study.optimize(problem, n_trials=trials)

@@ -301,6 +301,32 @@ class Benchmark:
         vals = b.values[b.metric_pos[m], :, self._seed_pos(seed), row]
         return {f: float(v) for f, v in zip(b.fidelities, vals) if v == v}
 
+    def follow(self, arch: ArchLike, metrics: Sequence[str], on_values, seed: str = "mean",
+               until: int | None = None) -> bool:
+        """Walk ``arch``'s learning curve epoch by epoch, calling ``on_values(epoch, {metric: value})``
+        at every fidelity up to ``until`` (default: the last) where all ``metrics`` have a value;
+        ``on_values`` returning False stops the walk. True when it reached ``until``. On a table
+        this replays recorded values; a live benchmark trains as it goes and stops training where
+        the walk stops (what pruners use in every mode alike)."""
+        names = [self.resolve_metric(m) for m in metrics]
+        curves = [self.curve(arch, m, seed=seed) for m in names]
+        limit = until if until is not None else self.fidelities[-1]
+        if limit not in self._block.fidelity_pos:
+            raise InvalidChoiceError("fidelity (epoch)", limit, self.fidelities)
+        for epoch in self.fidelities:
+            if epoch > limit:
+                break
+            if all(epoch in c for c in curves):
+                if on_values(epoch, {m: c[epoch] for m, c in zip(names, curves)}) is False:
+                    return epoch >= limit
+        return True
+
+    @property
+    def revision(self) -> int:
+        """Changes whenever the benchmark's values change (never for a table; a live benchmark
+        grows): what caches of derived values are keyed by."""
+        return 0
+
     def train_time(self, arch: ArchLike, fidelity: int | None = None, seed: str = "mean") -> float:
         """Simulated seconds of training to reach ``fidelity`` (default: the last epoch).
 

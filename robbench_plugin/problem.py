@@ -95,9 +95,11 @@ class ProblemSpec:
         return values
 
     # --- evaluation -----------------------------------------------------------------
-    def evaluate(self, arch: ArchLike) -> tuple[float, ...]:
-        """Objective values in the order of ``objectives``."""
-        values = self.benchmark.query(arch, self._base_metrics(self.metrics), seed=self.seed, fidelity=self.fidelity)
+    def evaluate(self, arch: ArchLike, fidelity: int | None = None) -> tuple[float, ...]:
+        """Objective values in the order of ``objectives``, at the spec's fidelity or at epoch
+        ``fidelity`` when given (an intermediate value, as a pruner sees it)."""
+        values = self.benchmark.query(arch, self._base_metrics(self.metrics), seed=self.seed,
+                                      fidelity=self.fidelity if fidelity is None else fidelity)
         values = self._with_scalarized(values)
         return tuple(float(values[m]) for m in self.metrics)
 
@@ -124,6 +126,31 @@ class ProblemSpec:
             return [(e, float(scalarize(w, c[e], r[e]))) for e in sorted(r) if e in c]
         return sorted(self.benchmark.curve(arch, m, seed=self.seed).items())
 
+    def follow(self, arch: ArchLike, on_value, objective: int = 0) -> bool:
+        """Walk one objective's learning curve up to the spec's fidelity (``on_value(epoch, value)``
+        at each recorded epoch before the final one; returning False stops, and on a live benchmark
+        stops training there). True when the walk reached the final fidelity, False when stopped."""
+        m = self.metrics[objective]
+        if m in COST_METRICS:
+            return True
+        w = scalarization_weight(m)
+        base = ([self.benchmark.resolve_metric("clean"), self.benchmark.resolve_metric("robust")]
+                if w is not None else [m])
+        final = self.fidelity if self.fidelity is not None else self.benchmark.fidelities[-1]
+
+        def on_values(epoch: int, values: dict) -> bool:
+            if epoch >= final:
+                return True
+            value = scalarize(w, values[base[0]], values[base[1]]) if w is not None else values[m]
+            return on_value(epoch, float(value)) is not False
+
+        return self.benchmark.follow(arch, base, on_values, seed=self.seed, until=final)
+
+    def report_epochs(self) -> list[int]:
+        """The recorded epochs before the final fidelity (where a pruner sees intermediate values)."""
+        final = self.fidelity if self.fidelity is not None else self.benchmark.fidelities[-1]
+        return [f for f in self.benchmark.fidelities if f < final]
+
     @property
     def has_curves(self) -> bool:
         return len(self.benchmark.fidelities) > 1
@@ -138,8 +165,8 @@ class ProblemSpec:
         objective and constraint values, each cell with its class's accuracies and its own costs,
         as every searcher sees them; cells with identical values are one point (the lowest index)."""
         cols = list(dict.fromkeys(self.metrics + list(self.constraint_metrics)))
-        key = (tuple(cols), self.seed, self.fidelity)
-        if getattr(self, "_points_key", None) != key or getattr(self.benchmark, "mode", "tabular") == "live":
+        key = (tuple(cols), self.seed, self.fidelity, self.benchmark.revision)
+        if getattr(self, "_points_key", None) != key:
             df = self.benchmark.cell_frame(self._base_metrics(cols), seed=self.seed, fidelity=self.fidelity)
             df = self._with_scalarized(df).dropna(subset=self.metrics)
             self._points, self._points_key = df.drop_duplicates(subset=cols).reset_index(drop=True), key

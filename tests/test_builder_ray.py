@@ -43,4 +43,4 @@ def test_live_prefetch_on_ray_trains_missing_classes_once(tmp_path, local_ray):
     assert bench.prefetch([1000, a.uid], workers=1) == 0  # all stored: nothing to train
     direct = train(1000, "digits", recipe, seed=0, device="cpu")
     assert bench.query(1000, "val_acc") == direct.final["val_acc"]
-    assert len(bench.store.records("digits", recipe)) == 2
+    assert len(bench.store.runs(status="done")) == 2

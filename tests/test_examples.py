@@ -48,33 +48,35 @@ def test_optuna_live(tmp_path):
     store = ResultsStore(tmp_path)
     b = LiveBenchmark("digits", "tiny", store=store)
     done = [t for t in study.trials if t.state.name == "COMPLETE"]
-    n_stored = len(store.records("digits", b.recipe))
+    n_stored = len(store.runs(status="done"))
     assert n_stored == len({t.user_attrs["uid"] for t in done})
     for t in done:
         assert b.query(t.user_attrs["index"], "robust") == t.value
-    assert len(store.records("digits", b.recipe)) == n_stored  # answered from the store, nothing retrained
+    assert len(store.runs(status="done")) == n_stored  # answered from the store, nothing retrained
+    assert sum(r.epochs_trained for r in store.runs()) == sum(r.epochs_done for r in store.runs())
 
 
 def test_syne_tune_live(tmp_path, monkeypatch):
+    """The example's trials report the stored training results, and each class is trained once."""
     pytest.importorskip("syne_tune")
     pytest.importorskip("torch")
     monkeypatch.setenv("SYNETUNE_FOLDER", str(tmp_path / "st"))
-    df = load("syne_tune_live").main(trials=3, workers=2, recipe="tiny", store_dir=str(tmp_path / "store"),
+    df = load("syne_tune_live").main(trials=3, workers=2, recipe="tiny", store=str(tmp_path / "store"),
                                      max_wallclock_time=300)
-    reported = df.dropna(subset=["robust_error"])
+    reported = df.dropna(subset=["metric_robust_error"])
     assert len(reported) >= 3
-    from robbench_plugin.live import ResultsStore
+    from robbench_plugin.live import LiveBenchmark
     from robbench_plugin.problem import arch_from_params
-    from robbench_plugin.train import Recipe
 
-    recipe = Recipe.preset("tiny").replace(eval_epochs="all")
-    store = ResultsStore(tmp_path / "store")
+    bench = LiveBenchmark("digits", "tiny", store=str(tmp_path / "store"), device="cpu")
     for row in reported.itertuples():
         arch = arch_from_params({f"hp_x{i}": getattr(row, f"hp_x{i}") for i in range(6)},
                                 names=[f"hp_x{i}" for i in range(6)])
-        rec = store.get(arch.uid, "digits", recipe, 0)
-        epoch = [e for e in rec["epochs"] if e["epoch"] == row.hp_epoch][0]
-        assert row.robust_error == pytest.approx(1 - epoch["val_pgd_48.0_acc"])
+        run = bench.store.get(bench.run_key(arch))
+        epoch = [e for e in run.record["epochs"] if e["epoch"] == row.epoch][0]
+        assert row.metric_robust_error == pytest.approx(1 - epoch["val_pgd_48.0_acc"])
+    runs = bench.store.runs()
+    assert sum(r.epochs_trained for r in runs) == sum(r.epochs_done for r in runs)  # no epoch trained twice
 
 
 def test_syne_tune_simulated(bench, tmp_path, monkeypatch):

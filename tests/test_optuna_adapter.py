@@ -179,7 +179,7 @@ def test_optimize_batched_live_trains_each_new_class_once(tmp_path):
     optimize_batched(problem, study, n_trials=4, batch_size=2, workers=2)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(complete) == 4
-    stored = {r["uid"]: r["epochs"][-1] for r in bench.store.records("digits", recipe)}
+    stored = {r.key.uid: r.record["epochs"][-1] for r in bench.store.runs(status="done")}
     assert set(stored) == {t.user_attrs["uid"] for t in complete}  # one record per class, no retraining
     for t in complete:
         final = stored[t.user_attrs["uid"]]

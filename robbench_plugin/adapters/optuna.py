@@ -127,7 +127,15 @@ class RobustNASProblem(BaseProblem):
         """The architecture of the trial's six edge suggestions (suggesting again returns the same)."""
         return arch_from_params({name: trial.suggest_categorical(name, OPS) for name in EDGE_NAMES})
 
+    @property
+    def prunes(self) -> bool:
+        """True when trials report intermediate values (``report_curve`` with one objective)."""
+        return self.report_curve and len(self.spec.metrics) == 1
+
     def __call__(self, trial: optuna.Trial) -> Union[float, tuple[float, ...]]:
+        return self._evaluate_trial(trial, report=self.prunes)
+
+    def _evaluate_trial(self, trial: optuna.Trial, report: bool) -> Union[float, tuple[float, ...]]:
         arch = self.suggest_arch(trial)
         trial.set_user_attr("arch", arch.string)
         trial.set_user_attr("index", arch.index)
@@ -137,33 +145,21 @@ class RobustNASProblem(BaseProblem):
             trial.set_user_attr("constraints", cons)
             for key, value in cons.items():
                 trial.set_constraint(key, value)
-        if self.report_curve and len(self.spec.metrics) == 1:
+        if report:
             self._report(trial, arch)
         values = self.spec.evaluate(arch)
         trial.set_user_attr("metrics", self.spec.all_metrics(arch))
         return values[0] if len(values) == 1 else values
 
     def _report(self, trial: optuna.Trial, arch: Arch) -> None:
-        final = self.spec.fidelity
-        if getattr(self.benchmark, "mode", "tabular") == "live":
-            metric = self.spec.metrics[0]
-
-            def on_epoch(rec: dict) -> bool:
-                if metric in rec and (final is None or rec["epoch"] < final):
-                    trial.report(rec[metric], step=rec["epoch"])
-                    if trial.should_prune():
-                        return False
-                return True
-
-            rec = self.benchmark.result(arch, on_epoch=on_epoch)
-            if rec.get("stopped_early"):
-                raise optuna.TrialPruned()
-            return
-        curve = self.spec.curve(arch)
-        for epoch, value in curve[:-1] if final is None else [c for c in curve if c[0] < final]:
+        """Report the objective's curve before the final epoch; prune where the pruner says (on a
+        live benchmark training stops there, the partial run and its checkpoint are stored)."""
+        def on_value(epoch: int, value: float) -> bool:
             trial.report(value, step=epoch)
-            if trial.should_prune():
-                raise optuna.TrialPruned()
+            return not trial.should_prune()
+
+        if not self.spec.follow(arch, on_value):
+            raise optuna.TrialPruned()
 
 
 def count_unique(study: optuna.Study) -> int:
@@ -178,22 +174,38 @@ def optimize_batched(problem: RobustNASProblem, study: optuna.Study, n_trials: i
     (live mode: :meth:`~robbench_plugin.live.LiveBenchmark.prefetch` on ``workers`` local
     processes or a Ray cluster with ``backend="ray"``), then evaluate and tell each trial.
 
-    On a tabular or surrogate benchmark there is nothing to train and this equals
-    ``study.optimize(problem, n_trials)`` with batched proposals. Pruned trials are told as
-    pruned."""
-    if n_trials < 1 or batch_size < 1:
-        raise InvalidValueError(f"n_trials and batch_size must be >= 1, got {n_trials}, {batch_size}")
+    With pruning (``problem.report_curve``, one objective) the batch advances epoch by epoch:
+    every class of the batch is trained up to the next recorded epoch, each trial reports its value
+    there and asks the pruner; pruned trials are told as pruned and their training stops there
+    (the partial run and its checkpoint stay in the store), the others resume from their
+    checkpoints to the next epoch. On a tabular or surrogate benchmark nothing is trained and this
+    equals ``study.optimize(problem, n_trials)`` with batched proposals."""
+    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1 \
+            or isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InvalidValueError(f"n_trials and batch_size must be integers >= 1, got {n_trials!r}, {batch_size!r}")
+    bench = problem.benchmark
+    prefetch = getattr(bench, "prefetch", None)
     done = 0
     while done < n_trials:
         trials = [study.ask() for _ in range(min(batch_size, n_trials - done))]
-        archs = [problem.suggest_arch(t) for t in trials]
-        if hasattr(problem.benchmark, "prefetch"):
-            problem.benchmark.prefetch(archs, workers=workers, backend=backend, ray_address=ray_address)
-        for t in trials:
-            try:
-                study.tell(t, problem(t))  # the same suggestions again; answered from the results store
-            except optuna.TrialPruned:
-                study.tell(t, state=optuna.trial.TrialState.PRUNED)
+        active = [(t, problem.suggest_arch(t)) for t in trials]
+        if problem.prunes:
+            for epoch in problem.spec.report_epochs():
+                if prefetch is not None:
+                    prefetch([a for _, a in active], workers=workers, backend=backend, ray_address=ray_address,
+                             until=epoch)
+                survivors = []
+                for t, a in active:
+                    t.report(problem.spec.evaluate(a, fidelity=epoch)[0], step=epoch)
+                    if t.should_prune():
+                        study.tell(t, state=optuna.trial.TrialState.PRUNED)
+                    else:
+                        survivors.append((t, a))
+                active = survivors
+        if prefetch is not None and active:
+            prefetch([a for _, a in active], workers=workers, backend=backend, ray_address=ray_address)
+        for t, _ in active:
+            study.tell(t, problem._evaluate_trial(t, report=False))  # answered from the results store
         done += len(trials)
     return study
 

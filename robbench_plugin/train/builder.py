@@ -18,7 +18,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -86,13 +86,14 @@ def read_manifest(build_dir: str | Path) -> dict:
     return manifest
 
 
-def _write_manifest(out_dir: Path, plan: BuildPlan) -> None:
+def _write_manifest(out_dir: Path, plan: BuildPlan, run_identity: dict | None = None) -> None:
     """Write the plan as ``manifest.json``, or check that an existing build has the same whole plan
-    (dataset, recipe, uids, extra seeds and fraction, plan seed): resuming another plan into the
-    same directory would mix two benchmarks."""
-    wanted = plan.to_dict()
+    (dataset, recipe, uids, extra seeds and fraction, plan seed) and trains with the same
+    ``run_identity`` (precision, device type): resuming another plan into the same directory would
+    mix two benchmarks. A manifest written before the identity was recorded counts as fp32 on cpu."""
+    wanted = {**plan.to_dict(), **(run_identity or {})}
     if (out_dir / "manifest.json").is_file():
-        have = read_manifest(out_dir)
+        have = {**{"precision": "fp32", "device_type": "cpu"}, **read_manifest(out_dir)}
         differ = sorted(k for k in wanted if k != "recipe" and have.get(k) != wanted[k])
         if differ:
             raise DataFileError(f"{out_dir} holds a build of another plan (differs in {', '.join(differ)}: "
@@ -103,47 +104,80 @@ def _write_manifest(out_dir: Path, plan: BuildPlan) -> None:
 
 
 # --- workers --------------------------------------------------------------------------
-_SPLITS = None
+_SPLITS: dict = {}
 
 
-def _init_worker(dataset: str, data_root: str | None, threads: int) -> None:
-    global _SPLITS
-    import torch
+def _splits(dataset: str, data_root: str | None):
+    """The data split, loaded once per worker process."""
+    key = (dataset, data_root)
+    if key not in _SPLITS:
+        from .data import load_splits
 
-    torch.set_num_threads(threads)
-    from .data import load_splits
-
-    _SPLITS = load_splits(dataset, data_root)
+        _SPLITS[key] = load_splits(dataset, data_root)
+    return _SPLITS[key]
 
 
-def _run_job(job: tuple[int, int], dataset: str, recipe_dict: dict, device: str) -> dict:
+def _run_job(job: tuple[int, int], dataset: str, recipe_dict: dict, device: str, data_root: str | None) -> dict:
+    from ..store import current_node
     from .loop import train
 
     uid, seed = job
-    result = train(uid, dataset, Recipe.from_dict(recipe_dict), seed=seed, device=device, splits=_SPLITS)
+    result = train(uid, dataset, Recipe.from_dict(recipe_dict), seed=seed, device=device,
+                   splits=_splits(dataset, data_root))
     record = result.to_dict()
     record.pop("recipe")  # the manifest holds it; records keep recipe_key
+    record["node"] = current_node()
     return record
 
 
-def _local_results(jobs: Sequence[tuple[int, int]], dataset: str, recipe: Recipe, workers: int, device: str,
-                   data_root: str | None) -> Iterable[dict]:
-    import functools
+def _set_one_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def map_jobs(fn: Callable[[Any], Any], jobs: Sequence[Any], workers: int = 2, backend: str = "local",
+             ray_address: str | None = None, device: str = "cpu", gpus_per_run: float | None = None) -> Iterator[Any]:
+    """``fn(job)`` for every job, in parallel, yielding results in completion order.
+
+    ``backend="local"``: ``workers`` spawned processes of one torch thread each (``workers=1``:
+    in this process, its torch thread setting restored afterwards). ``"ray"`` (extra
+    ``distributed``): one task per job on the Ray cluster at ``ray_address`` (a local Ray with
+    ``workers`` CPUs when None; a multi-node cluster spreads the tasks over its nodes). Each task
+    asks for one CPU and, on CUDA (``device`` cuda/cuda:N, or auto on a cluster with GPUs),
+    ``gpus_per_run`` GPUs (default 0.25: four small NB201 networks share a GPU).
+    """
+    check_choice("backend", backend, BACKENDS)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidValueError(f"workers must be an integer >= 1, got {workers!r}")
+    if gpus_per_run is not None and not (isinstance(gpus_per_run, (int, float)) and 0 <= gpus_per_run <= 8):
+        raise InvalidValueError(f"gpus_per_run must be a number in [0, 8], got {gpus_per_run!r}")
+    if backend == "ray":
+        return _ray_map(fn, jobs, workers, ray_address, device, gpus_per_run)
+    return _local_map(fn, jobs, workers)
+
+
+def _local_map(fn: Callable[[Any], Any], jobs: Sequence[Any], workers: int) -> Iterator[Any]:
     import multiprocessing as mp
 
-    fn = functools.partial(_run_job, dataset=dataset, recipe_dict=recipe.to_dict(), device=device)
     if workers <= 1:
-        _init_worker(dataset, data_root, 1)
-        for job in jobs:
-            yield fn(job)
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            for job in jobs:
+                yield fn(job)
+        finally:
+            torch.set_num_threads(threads)
         return
     ctx = mp.get_context("spawn")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(dataset, data_root, 1)) as pool:
+    with ctx.Pool(workers, initializer=_set_one_thread) as pool:
         yield from pool.imap_unordered(fn, jobs, chunksize=1)
 
 
-def _ray_results(jobs: Sequence[tuple[int, int]], dataset: str, recipe: Recipe, workers: int, device: str,
-                 data_root: str | None, address: str | None) -> Iterable[dict]:
+def _ray_map(fn: Callable[[Any], Any], jobs: Sequence[Any], workers: int, address: str | None, device: str,
+             gpus_per_run: float | None) -> Iterator[Any]:
     try:
         import ray
     except ImportError as exc:
@@ -153,13 +187,13 @@ def _ray_results(jobs: Sequence[tuple[int, int]], dataset: str, recipe: Recipe, 
     if not ray.is_initialized():
         ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
                  log_to_driver=False)
-    recipe_dict = recipe.to_dict()
+    cuda = str(device).startswith("cuda") or (device == "auto" and ray.cluster_resources().get("GPU", 0) > 0)
+    gpus = (0.25 if gpus_per_run is None else float(gpus_per_run)) if cuda else 0.0
 
-    @ray.remote(num_cpus=1)
+    @ray.remote(num_cpus=1, num_gpus=gpus)
     def remote_job(job):
-        if _SPLITS is None:
-            _init_worker(dataset, data_root, 1)
-        return _run_job(job, dataset, recipe_dict, device)
+        _set_one_thread()
+        return fn(job)
 
     pending = [remote_job.remote(j) for j in jobs]
     while pending:
@@ -169,26 +203,21 @@ def _ray_results(jobs: Sequence[tuple[int, int]], dataset: str, recipe: Recipe, 
 
 def train_many(jobs: Sequence[tuple[int, int]], dataset: str, recipe: Recipe, workers: int = 2,
                backend: str = "local", device: str = "cpu", data_root: str | None = None,
-               ray_address: str | None = None) -> Iterator[dict]:
-    """Train ``(uid, seed)`` jobs in parallel and yield each result record (``TrainResult.to_dict()``
-    without the recipe) as it finishes, in completion order.
+               ray_address: str | None = None, gpus_per_run: float | None = None) -> Iterator[dict]:
+    """Train ``(uid, seed)`` jobs in parallel (see :func:`map_jobs`) and yield each result record
+    (``TrainResult.to_dict()`` without the recipe, plus ``node``: where it ran) as it finishes, in
+    completion order. Used by the table builder."""
+    import functools
 
-    ``backend="local"``: ``workers`` spawned processes of one thread each; ``"ray"`` (extra
-    ``distributed``): one task per job on the Ray cluster at ``ray_address`` (a local Ray with
-    ``workers`` CPUs when None). Used by the table builder and by
-    :meth:`robbench_plugin.live.LiveBenchmark.prefetch`.
-    """
-    check_choice("backend", backend, BACKENDS)
-    if workers < 1:
-        raise InvalidValueError(f"workers must be >= 1, got {workers!r}")
-    if backend == "ray":
-        return iter(_ray_results(jobs, dataset, recipe, workers, device, data_root, ray_address))
-    return iter(_local_results(jobs, dataset, recipe, workers, device, data_root))
+    fn = functools.partial(_run_job, dataset=dataset, recipe_dict=recipe.to_dict(), device=device,
+                           data_root=data_root)
+    return map_jobs(fn, jobs, workers=workers, backend=backend, ray_address=ray_address, device=device,
+                    gpus_per_run=gpus_per_run)
 
 
 def build(out_dir: str | Path, plan: BuildPlan | None = None, workers: int = 2, backend: str = "local",
           device: str = "cpu", data_root: str | None = None, ray_address: str | None = None,
-          limit: int | None = None, progress: bool = True) -> int:
+          limit: int | None = None, progress: bool = True, gpus_per_run: float | None = None) -> int:
     """Train every job of ``plan`` not yet in ``out_dir``; returns how many were trained now.
 
     ``limit`` caps the number of jobs started in this call (for tests and partial runs).
@@ -197,9 +226,12 @@ def build(out_dir: str | Path, plan: BuildPlan | None = None, workers: int = 2, 
     if workers < 1:
         raise InvalidValueError(f"workers must be >= 1, got {workers!r}")
     plan = plan or BuildPlan()
+    from .loop import resolve_precision, select_device
+
+    device_type = select_device(device).type
     out = Path(out_dir)
     (out / "shards").mkdir(parents=True, exist_ok=True)
-    _write_manifest(out, plan)
+    _write_manifest(out, plan, {"precision": resolve_precision("auto", device_type), "device_type": device_type})
     all_jobs = plan.jobs()
     done = done_jobs(out)
     todo = [j for j in all_jobs if j not in done]
@@ -208,7 +240,8 @@ def build(out_dir: str | Path, plan: BuildPlan | None = None, workers: int = 2, 
     if not todo:
         return 0
     shard = out / "shards" / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.jsonl"
-    results = train_many(todo, plan.dataset, plan.recipe, workers, backend, device, data_root, ray_address)
+    results = train_many(todo, plan.dataset, plan.recipe, workers, backend, device, data_root, ray_address,
+                         gpus_per_run)
     bar = None
     if progress:
         from tqdm.auto import tqdm

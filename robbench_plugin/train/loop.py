@@ -48,6 +48,31 @@ def select_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
+def resolve_precision(precision: str, device_type: str) -> str:
+    """The numeric precision a run uses: ``fp32`` or ``bf16`` (``auto`` = bf16 on CUDA, fp32
+    elsewhere). Part of a run's identity: the two give different numbers."""
+    check_choice("precision", precision, PRECISIONS)
+    if precision == "auto":
+        return "bf16" if device_type == "cuda" else "fp32"
+    return precision
+
+
+def state_to_bytes(state: dict) -> bytes:
+    """A trainer checkpoint (the dict :func:`train` hands to ``save_state``) as bytes."""
+    import io
+
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    return buf.getvalue()
+
+
+def state_from_bytes(data: bytes) -> dict:
+    """The inverse of :func:`state_to_bytes` (tensors and plain values only: no code is unpickled)."""
+    import io
+
+    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -65,6 +90,7 @@ class TrainResult:
     recipe: Recipe
     seed: int
     device: str
+    precision: str = "fp32"
     epochs: list[dict] = field(default_factory=list)
     params: float = 0.0
     flops: float = 0.0
@@ -78,13 +104,15 @@ class TrainResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"arch": self.arch, "uid": self.uid, "dataset": self.dataset, "recipe": self.recipe.to_dict(),
-                "recipe_key": self.recipe.key(), "seed": self.seed, "device": self.device, "epochs": self.epochs,
+                "recipe_key": self.recipe.key(), "seed": self.seed, "device": self.device,
+                "precision": self.precision, "epochs": self.epochs,
                 "params": self.params, "flops": self.flops, "stopped_early": self.stopped_early}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainResult":
         return cls(arch=d["arch"], uid=int(d["uid"]), dataset=d["dataset"], recipe=Recipe.from_dict(d["recipe"]),
-                   seed=int(d["seed"]), device=d["device"], epochs=list(d["epochs"]), params=float(d["params"]),
+                   seed=int(d["seed"]), device=d["device"], precision=d.get("precision", "fp32"),
+                   epochs=list(d["epochs"]), params=float(d["params"]),
                    flops=float(d["flops"]), stopped_early=bool(d.get("stopped_early", False)))
 
 
@@ -122,12 +150,17 @@ def _atomic_torch_save(obj: Any, path: Path) -> None:
 def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = "quick", seed: int = 0,
           device: str = "auto", data_root: str | Path | None = None, splits: Splits | None = None,
           callback: EpochCallback | None = None, checkpoint_dir: str | Path | None = None, resume: bool = False,
-          compile: bool = False, progress: bool = False, precision: str = "auto") -> TrainResult:
+          compile: bool = False, progress: bool = False, precision: str = "auto", initial_state: dict | None = None,
+          save_state: Callable[[dict], None] | None = None, until: int | None = None) -> TrainResult:
     """Adversarially train ``arch`` on ``dataset`` with ``recipe`` and evaluate it.
 
     ``callback(epoch_record)`` runs after every epoch; returning ``False`` stops training
     (pruning). With ``checkpoint_dir`` the state is saved atomically after every epoch and
-    ``resume=True`` continues from it.
+    ``resume=True`` continues from it. ``save_state(state)`` receives the same state (a dict of
+    tensors and plain values, ``state["epochs"]`` the records so far) after every epoch, before
+    ``callback``; ``initial_state`` resumes from such a state. ``until``: stop after this epoch
+    (1..recipe.epochs; the learning-rate schedule stays the recipe's, so stopping and resuming
+    gives the numbers of one uninterrupted run).
 
     ``precision``: ``auto`` = bf16 autocast on CUDA, fp32 elsewhere; ``fp32``; ``bf16`` = bf16
     autocast (and channels_last) on any device — on CPUs with AVX512-BF16/AMX this is about 2x
@@ -143,8 +176,10 @@ def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = 
     model = build_model(a, splits.num_classes, C=recipe.C, N=recipe.N, in_channels=splits.in_channels,
                         mean=mean, std=std).to(dev)
     cuda = dev.type == "cuda"
-    check_choice("precision", precision, PRECISIONS)
-    bf16 = precision == "bf16" or (precision == "auto" and cuda)
+    resolved = resolve_precision(precision, dev.type)
+    bf16 = resolved == "bf16"
+    if until is not None and (isinstance(until, bool) or not isinstance(until, int) or not 1 <= until <= recipe.epochs):
+        raise InvalidValueError(f"until must be an epoch in 1..{recipe.epochs}, got {until!r}")
     channels_last = cuda or bf16
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -158,19 +193,24 @@ def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = 
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=recipe.lr_max, epochs=recipe.epochs,
                                                 steps_per_epoch=steps_per_epoch)
     costs = arch_costs(a, dataset, C=recipe.C, N=recipe.N)
-    result = TrainResult(a.string, a.uid, dataset, recipe, seed, str(dev), params=costs["params"], flops=costs["flops"])
+    result = TrainResult(a.string, a.uid, dataset, recipe, seed, str(dev), resolved, params=costs["params"],
+                         flops=costs["flops"])
     ckpt = Path(checkpoint_dir) / "checkpoint.pt" if checkpoint_dir is not None else None
+    ident = (a.string, dataset, recipe.key(), seed, resolved, dev.type)
     start = 1
-    if ckpt is not None and resume and ckpt.is_file():
-        state = torch.load(ckpt, map_location=dev, weights_only=False)
-        ident = (a.string, dataset, recipe.key(), seed)
+    state = initial_state
+    where = "initial_state"
+    if state is None and ckpt is not None and resume and ckpt.is_file():
+        state = torch.load(ckpt, map_location="cpu", weights_only=True)
+        where = str(ckpt)
+    if state is not None:
         if tuple(state["ident"]) != ident:
-            raise InvalidValueError(f"checkpoint {ckpt} belongs to {tuple(state['ident'])}, not {ident}")
+            raise InvalidValueError(f"checkpoint {where} belongs to {tuple(state['ident'])}, not {ident}")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
         torch.set_rng_state(state["rng"])
-        result.epochs = state["epochs"]
+        result.epochs = [dict(e) for e in state["epochs"]]
         start = len(result.epochs) + 1
     evaluated = set(recipe.evaluated_epochs())
     bar = None
@@ -181,7 +221,8 @@ def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = 
         robust = aliases_for_recipe(recipe.to_dict()).get("robust")  # shown as "robust" on the bar
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16)
     eps, alpha = recipe.train_eps / 255, recipe.train_alpha / 255
-    for epoch in range(start, recipe.epochs + 1):
+    last = recipe.epochs if until is None else until
+    for epoch in range(start, last + 1):
         model.train()
         t0 = time.perf_counter()
         perm = torch.randperm(len(xtr), generator=torch.Generator().manual_seed(seed * 100003 + epoch)).to(dev)
@@ -218,11 +259,13 @@ def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = 
                 record.update(evaluate(model, x_e, y_e, recipe, seed=seed))
             record["eval_time_s"] = time.perf_counter() - t1
         result.epochs.append(record)
-        if ckpt is not None:
-            ckpt.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_torch_save({"ident": (a.string, dataset, recipe.key(), seed), "model": model.state_dict(),
-                                "opt": opt.state_dict(), "sched": sched.state_dict(), "rng": torch.get_rng_state(),
-                                "epochs": result.epochs}, ckpt)
+        if ckpt is not None or save_state is not None:
+            state = {"ident": ident, "model": model.state_dict(), "opt": opt.state_dict(),
+                     "sched": sched.state_dict(), "rng": torch.get_rng_state(), "epochs": result.epochs}
+            if ckpt is not None:
+                _atomic_torch_save(state, ckpt)
+            if save_state is not None:
+                save_state(state)
         if bar is not None:
             shown = {("robust" if k == robust else k): f"{v:.3f}" for k, v in record.items()
                      if k in ("train_loss", "val_acc", robust)}
