@@ -67,6 +67,23 @@ def make_sampler(name: str, seed: int | None = None) -> "optuna.samplers.BaseSam
     return s.RandomSampler(seed=seed)
 
 
+PRUNERS = ("none", "median", "successive-halving", "hyperband")
+
+
+def make_pruner(name: str) -> "optuna.pruners.BasePruner":
+    """An Optuna pruner by short name (:data:`PRUNERS`); ``none`` never prunes. Pruning needs
+    trials that report a curve (:class:`RobustNASProblem` with ``report_curve=True``)."""
+    check_choice("pruner", name, PRUNERS)
+    p = optuna.pruners
+    if name == "median":
+        return p.MedianPruner(n_startup_trials=2, n_warmup_steps=0)
+    if name == "successive-halving":
+        return p.SuccessiveHalvingPruner()
+    if name == "hyperband":
+        return p.HyperbandPruner()
+    return p.NopPruner()
+
+
 class RobustNASProblem(BaseProblem):
     """NAS-RobBench-201 as an OptunaHub benchmark problem.
 
@@ -221,27 +238,32 @@ def make_storage(spec: str | None):
     return JournalStorage(JournalFileBackend(spec.split(":", 1)[1]))
 
 
-def _parallel_worker(storage: str, name: str, trials: int, sampler: str, seed: int, problem_kw: dict) -> None:
+def _parallel_worker(storage: str, name: str, trials: int, sampler: str, seed: int, pruner: str,
+                     problem_kw: dict) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     problem = RobustNASProblem(**problem_kw)
-    study = optuna.load_study(study_name=name, storage=make_storage(storage), sampler=make_sampler(sampler, seed=seed))
+    study = optuna.load_study(study_name=name, storage=make_storage(storage), sampler=make_sampler(sampler, seed=seed),
+                              pruner=make_pruner(pruner))
     study.optimize(problem, n_trials=trials)
 
 
 def optimize_parallel(storage: str, workers: int, trials: int, study_name: str = "robbench", sampler: str = "tpe",
-                      **problem_kw: Any) -> optuna.Study:
+                      pruner: str = "none", **problem_kw: Any) -> optuna.Study:
     """Run ``workers`` processes on one study in ``storage`` until it holds ``trials`` trials.
 
     Each worker has its own sampler seed (0..workers-1) and an exact share of the trials the study
     still lacks (``MaxTrialsCallback`` can overshoot when two workers start a trial at once), so
     the study ends with exactly ``trials`` trials, also when it is run again on the same storage
-    (a finished study gets no more; an interrupted one is completed). ``problem_kw`` go to
-    :class:`RobustNASProblem`.
+    (a finished study gets no more; an interrupted one is completed). ``pruner``: see
+    :func:`make_pruner`. ``problem_kw`` go to :class:`RobustNASProblem`; in live mode
+    (``mode="live"``, ``store=`` a URL or directory every worker reaches) the workers share the
+    results store, so a class proposed by several workers is trained once.
     """
     import multiprocessing as mp
 
     if workers < 1 or trials < 1:
         raise InvalidValueError(f"workers and trials must be >= 1, got {workers}, {trials}")
+    check_choice("pruner", pruner, PRUNERS)
     directions = RobustNASProblem(**problem_kw).directions
     study = optuna.create_study(study_name=study_name, storage=make_storage(storage), directions=directions,
                                 load_if_exists=True)
@@ -251,7 +273,7 @@ def optimize_parallel(storage: str, workers: int, trials: int, study_name: str =
     remaining = trials - have
     ctx = mp.get_context("spawn")
     shares = [remaining // workers + (1 if i < remaining % workers else 0) for i in range(workers)]
-    procs = [ctx.Process(target=_parallel_worker, args=(storage, study_name, share, sampler, seed, problem_kw))
+    procs = [ctx.Process(target=_parallel_worker, args=(storage, study_name, share, sampler, seed, pruner, problem_kw))
              for seed, share in enumerate(shares) if share > 0]
     for p in procs:
         p.start()

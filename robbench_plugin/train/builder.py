@@ -143,7 +143,7 @@ def map_jobs(fn: Callable[[Any], Any], jobs: Sequence[Any], workers: int = 2, ba
     ``backend="local"``: ``workers`` spawned processes of one torch thread each (``workers=1``:
     in this process, its torch thread setting restored afterwards). ``"ray"`` (extra
     ``distributed``): one task per job on the Ray cluster at ``ray_address`` (a local Ray with
-    ``workers`` CPUs when None; a multi-node cluster spreads the tasks over its nodes). Each task
+    ``workers`` CPUs when None; tasks are spread over the cluster's nodes). Each task
     asks for one CPU and, on CUDA (``device`` cuda/cuda:N, or auto on a cluster with GPUs),
     ``gpus_per_run`` GPUs (default 0.25: four small NB201 networks share a GPU).
     """
@@ -190,7 +190,7 @@ def _ray_map(fn: Callable[[Any], Any], jobs: Sequence[Any], workers: int, addres
     cuda = str(device).startswith("cuda") or (device == "auto" and ray.cluster_resources().get("GPU", 0) > 0)
     gpus = (0.25 if gpus_per_run is None else float(gpus_per_run)) if cuda else 0.0
 
-    @ray.remote(num_cpus=1, num_gpus=gpus)
+    @ray.remote(num_cpus=1, num_gpus=gpus, scheduling_strategy="SPREAD")
     def remote_job(job):
         _set_one_thread()
         return fn(job)

@@ -1,0 +1,192 @@
+"""The live results store: one training per run across processes, takeover of a killed worker's
+run from its checkpoint, partial runs and pruning, run keys, on SQLite and on a real PostgreSQL.
+
+The independent fact behind most checks is the trainer run straight through in this process
+(:func:`robbench_plugin.train.train`): whatever the interleaving of workers, kills and resumes,
+the stored curve must equal it (times excepted) and no epoch may be computed twice.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("sqlalchemy")
+
+from robbench_plugin.live import LiveBenchmark  # noqa: E402
+from robbench_plugin.store import LeaseLostError, ResultsStore, RunKey  # noqa: E402
+from robbench_plugin.train import Recipe, train  # noqa: E402
+
+RECIPE = Recipe.preset("tiny").replace(epochs=3, name="tiny3")
+UIDS = (0, 1, 10)  # three classes (uid 1 and 10 are representatives of other classes than 0)
+
+
+def untimed(epochs: list[dict]) -> list[dict]:
+    return [{k: v for k, v in e.items() if not k.endswith("time_s")} for e in epochs]
+
+
+@pytest.fixture(scope="module")
+def straight():
+    """uid -> the epochs of one uninterrupted run in this process (one thread, as live runs use)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return {u: untimed(train(u, "digits", RECIPE, seed=0, device="cpu").epochs) for u in UIDS}
+    finally:
+        torch.set_num_threads(threads)
+
+
+WORKER = textwrap.dedent("""
+    import json, sys, time
+    from robbench_plugin.live import LiveBenchmark
+    from robbench_plugin.store import ResultsStore
+    from robbench_plugin.train import Recipe
+    url, recipe, uids, lease_s, pause, out = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), \\
+        float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
+    bench = LiveBenchmark("digits", Recipe.from_dict(recipe), device="cpu", store=ResultsStore(url, lease_s=lease_s,
+                          poll_s=0.2))
+    def slow(rec):
+        print("epoch", rec["epoch"], flush=True)
+        time.sleep(pause)
+    values = {u: bench.result(u, on_epoch=slow)["epochs"] for u in uids}
+    with open(out, "w") as fh:
+        json.dump(values, fh)
+""")
+
+
+def start_worker(url: str, uids, tmp_path, name: str, lease_s: float = 60.0, pause: float = 0.0):
+    out = tmp_path / f"{name}.json"
+    proc = subprocess.Popen([sys.executable, "-c", WORKER, url, json.dumps(RECIPE.to_dict()), json.dumps(list(uids)),
+                             str(lease_s), str(pause), str(out)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    return proc, out
+
+
+def check_once_and_equal(store: ResultsStore, straight: dict) -> None:
+    runs = {r.key.uid: r for r in store.runs(checkpoints=True)}
+    assert sorted(runs) == sorted(straight)  # one row per class: no duplicates, nothing lost
+    for uid, run in runs.items():
+        assert run.status == "done" and run.checkpoint is None
+        assert run.epochs_done == RECIPE.epochs
+        assert run.epochs_trained == RECIPE.epochs, f"uid {uid}: an epoch was computed twice"
+        assert untimed(run.record["epochs"]) == straight[uid]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'live.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def test_three_processes_asking_for_the_same_classes_train_each_once(store_url, tmp_path, straight):
+    """Three worker processes ask for the same three classes at once, in the same order (each
+    epoch takes at least 0.3 s, so they overlap): each class is trained by one of them, the others
+    wait and get the same values."""
+    procs = [start_worker(store_url, UIDS, tmp_path, f"w{i}", pause=0.3) for i in range(3)]
+    for proc, _ in procs:
+        assert proc.wait(timeout=300) == 0
+    store = ResultsStore(store_url)
+    check_once_and_equal(store, straight)
+    for _, out in procs:  # every worker saw the stored values
+        got = json.loads(out.read_text())
+        assert {int(u): untimed(e) for u, e in got.items()} == straight
+    bench = LiveBenchmark("digits", RECIPE, device="cpu", store=store)
+    assert sorted(bench.to_frame()["uid"]) == sorted(UIDS)  # the shared store reads as a table
+
+
+def test_a_sigkilled_worker_is_taken_over_from_its_checkpoint(store_url, tmp_path, straight):
+    """A worker is killed (SIGKILL) after its first epoch is stored; another worker asking for the
+    class takes it over and resumes from the checkpoint: the curve equals one uninterrupted run and
+    no stored epoch is computed again."""
+    proc, _ = start_worker(store_url, [10], tmp_path, "victim", lease_s=60.0, pause=30.0)
+    assert proc.stdout.readline().split() == ["epoch", "1"]  # epoch 1 saved (saving precedes the callback)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    store = ResultsStore(store_url, lease_s=60.0, poll_s=0.2)
+    run = store.get(LiveBenchmark("digits", RECIPE, device="cpu", store=store).run_key(10))
+    assert run.status == "running" and run.epochs_done == 1 and run.checkpoint is not None
+    bench = LiveBenchmark("digits", RECIPE, device="cpu", store=store)
+    started = time.time()
+    rec = bench.result(10)
+    assert time.time() - started < 30  # the dead owner's lease (60 s) was not waited out
+    assert untimed(rec["epochs"]) == straight[10]
+    run = store.get(bench.run_key(10))
+    assert (run.status, run.epochs_done, run.epochs_trained, run.claims) == ("done", 3, 3, 2)
+
+
+def test_an_expired_lease_of_another_machine_is_taken_over(tmp_path):
+    """Leases of workers on other machines (whose processes this machine cannot see) hold until
+    they run out; then the run is claimed by another worker, and the old owner can no longer save."""
+    store = ResultsStore(tmp_path, lease_s=0.5)
+    key = RunKey("digits", RECIPE.key(), "fp32", "cpu", 10, 0)
+    far = "another-machine/12345/abcd"
+    assert store.claim(key, far, 3).state == "claimed"
+    assert store.claim(key, "here/1/x", 3).state == "busy"
+    time.sleep(0.6)
+    assert store.claim(key, "here/1/x", 3).state == "claimed"
+    with pytest.raises(LeaseLostError):
+        store.save_progress(key, far, {"epochs": [{"epoch": 1}]}, b"", "n", new_epochs=1)
+    assert store.get(key).epochs_done == 0
+
+
+def test_stopping_early_stores_a_partial_run_and_more_epochs_resume_it(tmp_path, straight):
+    """A query at epoch 1 trains one epoch; a pruning callback then stops at epoch 2 (partial, with
+    checkpoint); the final query resumes: the numbers of one uninterrupted run, each epoch once."""
+    bench = LiveBenchmark("digits", RECIPE, device="cpu", store=tmp_path)
+    assert bench.query(1, "val_acc", fidelity=1) == straight[1][0]["val_acc"]
+    key = bench.run_key(1)
+    assert (bench.store.get(key).status, bench.store.get(key).epochs_done) == ("partial", 1)
+    seen = []
+    rec = bench.result(1, on_epoch=lambda e: seen.append(e["epoch"]) or e["epoch"] < 2)
+    assert seen == [1, 2] and rec["stopped_early"] and len(rec["epochs"]) == 2
+    run = bench.store.get(key)
+    assert (run.status, run.epochs_done, run.epochs_trained) == ("partial", 2, 2) and run.checkpoint
+    # a stored (partial or finished) class still honours the pruner: the record stops where it says
+    again = bench.result(1, on_epoch=lambda e: e["epoch"] < 1)
+    assert again["stopped_early"] and len(again["epochs"]) == 1
+    assert bench.query(1, "robust") == straight[1][-1]["val_pgd_48.0_acc"]
+    run = bench.store.get(key)
+    assert (run.status, run.epochs_done, run.epochs_trained, run.checkpoint) == ("done", 3, 3, None)
+    assert untimed(run.record["epochs"]) == straight[1]
+    pruned = bench.result(1, on_epoch=lambda e: False)  # a finished class replayed to a pruner
+    assert pruned["stopped_early"] and len(pruned["epochs"]) == 1
+
+
+def test_runs_are_keyed_by_precision_and_the_callers_threads_are_restored(tmp_path):
+    store = ResultsStore(tmp_path)
+    fp32 = LiveBenchmark("digits", RECIPE.replace(epochs=1), device="cpu", store=store)
+    bf16 = LiveBenchmark("digits", RECIPE.replace(epochs=1), device="cpu", store=store, precision="bf16")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        a, b = fp32.query(0, "val_acc"), bf16.query(0, "val_acc")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+    keys = sorted((r.key.precision, r.key.device_type) for r in store.runs())
+    assert keys == [("bf16", "cpu"), ("fp32", "cpu")]  # two runs, not one answer for both
+    assert fp32.run_key(0) != bf16.run_key(0)
+    assert {r.key.precision: r.record["precision"] for r in store.runs()} == {"bf16": "bf16", "fp32": "fp32"}
+    del a, b
+
+
+def test_bad_store_settings_are_clear_errors(tmp_path):
+    from robbench_plugin.errors import InvalidChoiceError, InvalidValueError
+
+    with pytest.raises(InvalidValueError, match="lease_s"):
+        ResultsStore(tmp_path, lease_s=0)
+    with pytest.raises(InvalidChoiceError, match="precision"):
+        LiveBenchmark("digits", "tiny", store=tmp_path, precision="fp16")
+    bench = LiveBenchmark("digits", "tiny", store="sqlite://", device="cpu")
+    with pytest.raises(InvalidValueError, match="in-memory"):
+        bench.prefetch([0, 1], workers=2)
+    with pytest.raises(InvalidValueError, match="epochs to train"):
+        bench.result(0, until=9)
