@@ -163,17 +163,35 @@ def _cmd_search(args: argparse.Namespace) -> int:
     from .search import run_search
 
     constraints = dict(args.constraint or [])
+    live = {}
+    if args.mode == "live":
+        from .train import select_device
+
+        select_device(args.device)
+        live = {"store": args.store, "device": args.device, **({"recipe": args.recipe} if args.recipe else {})}
+    else:
+        given = [f"--{k}" for k in ("recipe", "store") if getattr(args, k) is not None]
+        if given or args.device != "auto":
+            return _fail("search", f"{', '.join(given) or '--device'} only apply with --mode live")
     s = run_search(args.benchmark, args.objectives, args.sampler, args.trials, args.out,
                    seed=args.sampler_seed, table_seed=args.table_seed,
                    dataset=args.dataset, data_dir=args.data_dir, storage=args.storage, study_name=args.study_name,
-                   constraints=constraints or None, mode=args.mode)
+                   constraints=constraints or None, mode=args.mode, **live)
     front = pd.read_csv(f"{args.out}/front.csv")
     cols = ["arch", *s["objectives"]] + (["params"] if "params" not in s["objectives"] else [])
     with pd.option_context("display.width", 200, "display.max_colwidth", 90):
         print(f"{s['sampler']} on {s['benchmark']}/{s['dataset']}: {s['trials']} trials "
               f"({s['unique_classes']} classes) in {s['seconds']:.1f} s")
-        print(f"found Pareto front ({s['front_size']} archs; the table's true front has {s['true_front_size']}):")
+        reference = "the table's true front" if s["complete"] else "the front of the classes trained so far"
+        print(f"found Pareto front ({s['front_size']} archs; {reference} has {s['true_front_size']}):")
         print(front[cols].to_string(index=False))
+    if not s["complete"]:
+        print(f"live mode: the reference front is the front of the {s['classes_known']} classes trained so far, "
+              f"not of the whole space; hypervolume {s['hypervolume']:.4f} vs {s['true_hypervolume']:.4f} "
+              f"(ratio {s['hypervolume_ratio']:.4f}); no random-search baseline (it would train more classes)")
+        print(f"wrote {args.out}/trials.csv, front.csv, summary.json" + (", pareto.png" if len(s["objectives"]) > 1
+                                                                        else ""))
+        return 0
     print(f"hypervolume {s['hypervolume']:.4f} vs true front {s['true_hypervolume']:.4f}: ratio "
           f"{s['hypervolume_ratio']:.4f}, regret {s['regret']:.4f} (reference: each objective's worst value over "
           f"the table, {s['reference_point_max_space']} in max-space)")
@@ -294,7 +312,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     plan = BuildPlan(dataset=args.dataset, recipe=Recipe.preset(args.recipe or args.dataset))
     select_device(args.device)
     n = build(args.out, plan, workers=args.workers, backend=args.backend, device=args.device,
-              data_root=args.data_root, ray_address=args.ray_address, limit=args.limit)
+              data_root=args.data_root, ray_address=args.ray_address, limit=args.limit, gpus_per_run=args.gpus_per_run)
     st = build_status(args.out, plan)
     print(f"trained {n} now; {st['done']}/{st['total']} done in {args.out}" + (" (complete)" if st["complete"] else ""))
     return 0
@@ -389,6 +407,12 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--storage", default=None, type=va.storage_url,
                    help="Optuna storage URL (sqlite:///x.db) to share or resume a study")
     s.add_argument("--study-name", default=None, help="name of the study in --storage")
+    s.add_argument("--recipe", default=None, choices=sorted(PRESETS),
+                   help="live mode: training recipe (default: the benchmark's own)")
+    s.add_argument("--store", default=None, type=va.results_store, metavar="URL|DIR",
+                   help="live mode: results store shared by workers, a database URL or a directory "
+                        "(default <ROBBENCH_HOME>/results/live.db)")
+    s.add_argument("--device", default="auto", type=va.device, help="live mode: auto|cpu|cuda|cuda:N|mps")
     _add_bench_args(s)
     s.set_defaults(func=_cmd_search)
 
@@ -465,6 +489,8 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="cpu", type=va.device, help="auto|cpu|cuda|cuda:N|mps")
     s.add_argument("--data-root", default=None, type=va.in_path, help="folder with the dataset files")
     s.add_argument("--limit", type=va.int_at_least(1), default=None, help="train at most this many jobs now")
+    s.add_argument("--gpus-per-run", type=va.gpus_per_run, default=None,
+                   help="Ray on CUDA: GPUs per run (default 0.25: four small networks share a GPU)")
     s.set_defaults(func=_cmd_build)
     return p
 

@@ -158,3 +158,23 @@ def device(text: str) -> str:
     if not DEVICE.match(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a device; valid: auto, cpu, cuda, cuda:N, mps")
     return text
+
+
+def results_store(text: str) -> str:
+    """The live results store: a database URL (``sqlite:///live.db``, ``postgresql+psycopg://...``)
+    or a directory (SQLite ``live.db`` in it)."""
+    if "://" in text:
+        return storage_url(text)
+    return out_dir(text)
+
+
+def gpus_per_run(text: str) -> float:
+    """GPUs each run asks Ray for: a number in [0, 8] (0.25 = four runs share a GPU)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; valid: a number of GPUs in [0, 8], "
+                                         "e.g. 0.25") from None
+    if not 0 <= value <= 8:
+        raise argparse.ArgumentTypeError(f"{text!r} is outside [0, 8]; valid: a number of GPUs in [0, 8], e.g. 0.25")
+    return value

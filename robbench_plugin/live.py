@@ -48,6 +48,7 @@ class LiveBenchmark:
     """
 
     mode = "live"
+    complete = False  # only the classes trained so far have values
 
     def __init__(self, dataset: str = "digits", recipe: Union[Recipe, str] = "quick", seed: int = 0,
                  device: str = "auto", data_root: str | Path | None = None,

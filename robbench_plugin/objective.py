@@ -321,6 +321,8 @@ class Benchmark:
                     return epoch >= limit
         return True
 
+    complete = True  # every class of the benchmark has values (a live benchmark grows instead)
+
     @property
     def revision(self) -> int:
         """Changes whenever the benchmark's values change (never for a table; a live benchmark

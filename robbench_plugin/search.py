@@ -59,15 +59,19 @@ def run_search(benchmark: str = "digits", objectives: Sequence[str] = ("clean", 
                trials: int = 200, out: str | Path = "robbench-search", seed: int = 0, dataset: str | None = None,
                data_dir: str | None = None, storage: str | None = None, study_name: str | None = None,
                constraints: dict[str, float] | None = None, plot: bool = True, mode: str = "tabular",
-               table_seed: str = "mean") -> dict[str, Any]:
-    """Run the study and write the report; returns the summary dict."""
+               table_seed: str = "mean", **load_kw: Any) -> dict[str, Any]:
+    """Run the study and write the report; returns the summary dict. ``load_kw`` go to
+    :func:`~robbench_plugin.load_benchmark` (live mode: ``recipe``, ``store``, ``device``).
+
+    On a benchmark that is not complete (live mode) the reference front is the front of the
+    classes trained so far and no random-search baseline is run (it would train more classes)."""
     import optuna
 
     from .adapters.optuna import RobustNASProblem, make_sampler
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     problem = RobustNASProblem(benchmark, dataset=dataset, objectives=list(objectives), data_dir=data_dir,
-                               constraints=constraints, mode=mode, seed=table_seed)
+                               constraints=constraints, mode=mode, seed=table_seed, **load_kw)
     spec = problem.spec
     t0 = time.perf_counter()
     study = optuna.create_study(directions=problem.directions, sampler=make_sampler(sampler, seed=seed),
@@ -87,7 +91,8 @@ def run_search(benchmark: str = "digits", objectives: Sequence[str] = ("clean", 
     front.to_csv(out / "front.csv", index=False)
     hv_found = spec.hypervolume(front[spec.metrics].to_numpy()) if len(front) else 0.0
     hv_true = spec.true_hypervolume()
-    hv_random = random_search_hypervolume(spec, len(done), seed)
+    complete = problem.benchmark.complete
+    hv_random = random_search_hypervolume(spec, len(done), seed) if complete else float("nan")
     summary = {"benchmark": problem.benchmark.name, "dataset": problem.benchmark.dataset,
                "objectives": spec.metrics, "directions": spec.directions, "sampler": sampler, "seed": seed,
                "trials": len(done), "unique_classes": int(df["uid"].nunique()) if len(df) else 0,
@@ -97,7 +102,8 @@ def run_search(benchmark: str = "digits", objectives: Sequence[str] = ("clean", 
                "regret": 1 - hv_found / hv_true if hv_true > 0 else float("nan"),
                "random_search_hypervolume_ratio": hv_random / hv_true if hv_true > 0 else float("nan"),
                "random_search_regret": 1 - hv_random / hv_true if hv_true > 0 else float("nan"),
-               "reference_point_max_space": spec.reference_point().tolist(), "seconds": elapsed}
+               "reference_point_max_space": spec.reference_point().tolist(), "seconds": elapsed,
+               "complete": complete, "classes_known": int(len(problem.benchmark.uids))}
     atomic_write_json(out / "summary.json", summary)
     if plot and len(spec.metrics) >= 2:
         evaluated = df[spec.metrics[:2]].to_numpy() if len(df) else np.empty((0, 2))

@@ -66,62 +66,23 @@ def digits():
 
 
 # --- PostgreSQL: a real server on a temporary directory and a loopback port, for the results store ---
-def _postgres_bin(name: str) -> str | None:
-    import glob
-    import shutil
-
-    found = shutil.which(name)
-    if found:
-        return found
-    debian = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))  # Debian's packages keep them here
-    return debian[-1] if debian else None
-
-
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory):
-    """``(host, port)`` of a PostgreSQL server started for the test session (user ``robbench``,
-    trust authentication, loopback only) and stopped afterwards. Its tools refuse to run as root,
-    so as root they run as the ``postgres`` user. Skipped where PostgreSQL is not installed
-    (``.ci/run`` installs Debian's package)."""
-    import shutil
-    import socket
-    import subprocess
-    import tempfile
-
+def postgres_server():
+    """``(host, port)`` of a PostgreSQL server started for the test session (tests/pg.py) and
+    stopped afterwards. Skipped where PostgreSQL is not installed (``.ci/run`` installs Debian's
+    package)."""
     pytest.importorskip("psycopg")
-    initdb, pg_ctl = _postgres_bin("initdb"), _postgres_bin("pg_ctl")
-    if not initdb or not pg_ctl:
+    from .pg import server_tools, temporary_postgres
+
+    if server_tools() is None:
         pytest.skip("PostgreSQL server tools (initdb, pg_ctl) are not installed")
-    prefix = []
-    root = tempfile.mkdtemp(prefix="robbench-pg-")
-    if os.geteuid() == 0:
-        prefix = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(root, "postgres")
-    data = os.path.join(root, "data")
-    subprocess.run(prefix + [initdb, "-D", data, "-A", "trust", "-U", "robbench"], check=True,
-                   capture_output=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    subprocess.run(prefix + [pg_ctl, "-D", data, "-l", os.path.join(root, "log"), "-o",
-                             f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200",
-                             "-w", "start"], check=True, capture_output=True)
-    try:
-        yield "127.0.0.1", port
-    finally:
-        subprocess.run(prefix + [pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+    with temporary_postgres() as address:
+        yield address
 
 
 @pytest.fixture
 def postgres_url(postgres_server):
     """A SQLAlchemy URL of a new, empty database on the session's PostgreSQL server."""
-    import uuid
+    from .pg import new_database
 
-    import psycopg
-
-    host, port = postgres_server
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(host=host, port=port, user="robbench", dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return f"postgresql+psycopg://robbench@{host}:{port}/{name}"
+    return new_database(*postgres_server)

@@ -190,3 +190,17 @@ def test_bad_store_settings_are_clear_errors(tmp_path):
         bench.prefetch([0, 1], workers=2)
     with pytest.raises(InvalidValueError, match="epochs to train"):
         bench.result(0, until=9)
+
+
+def test_the_heartbeat_keeps_a_claim_longer_than_its_lease(tmp_path):
+    """While a worker trains, its heartbeat thread renews the lease, so an epoch longer than the
+    lease is not taken over; without the heartbeat the same wait loses the run."""
+    store = ResultsStore(tmp_path, lease_s=0.4)
+    key = RunKey("digits", RECIPE.key(), "fp32", "cpu", 10, 0)
+    other = "another-machine/1/y"
+    assert store.claim(key, "here/1/x", 3).state == "claimed"
+    with store.lease(key, "here/1/x") as beat:
+        time.sleep(1.2)
+        assert store.claim(key, other, 3).state == "busy" and not beat.lost
+    time.sleep(0.5)
+    assert store.claim(key, other, 3).state == "claimed"
