@@ -219,9 +219,9 @@ class ResultsStore:
                 @sa.event.listens_for(engine, "connect")
                 def _pragmas(dbapi_conn, _record):  # WAL: readers never block the writer
                     cur = dbapi_conn.cursor()
+                    cur.execute("PRAGMA busy_timeout=60000")
                     if url.database and url.database != ":memory:":
                         cur.execute("PRAGMA journal_mode=WAL")
-                    cur.execute("PRAGMA busy_timeout=60000")
                     cur.close()
             md = sa.MetaData()
             table = sa.Table(
@@ -246,10 +246,15 @@ class ResultsStore:
             )
             try:
                 md.create_all(engine, checkfirst=True)
-            except sa.exc.OperationalError as exc:
-                raise RobBenchError(f"cannot open the results store {self._shown_url()}: {exc.orig}") from exc
-            except (sa.exc.IntegrityError, sa.exc.ProgrammingError):  # another worker created it just now
-                pass
+            except sa.exc.DBAPIError as exc:
+                # workers starting together race to create the table: the losers' CREATE fails
+                # ("already exists" on SQLite, a unique violation on PostgreSQL); fine if it exists now
+                try:
+                    exists = sa.inspect(engine).has_table(TABLE_NAME)
+                except sa.exc.DBAPIError:
+                    exists = False
+                if not exists:
+                    raise RobBenchError(f"cannot open the results store {self._shown_url()}: {exc.orig}") from exc
             self._engine, self._table = engine, table
             return engine, table
 
