@@ -111,3 +111,49 @@ def test_syne_tune_asha_with_two_local_workers_stops_training(tmp_path, monkeypa
         rec = {e["epoch"]: e for e in runs[uid].record["epochs"]}
         assert runs[uid].epochs_done >= row.epoch
         assert row.metric_robust_error == pytest.approx(1 - rec[row.epoch]["val_pgd_48.0_acc"])
+
+
+def test_syne_tune_entry_point_pauses_and_resumes_through_its_checkpoint_dir(tmp_path):
+    """The packaged entry point as a pause-and-resume scheduler uses it: run to epoch 2, then again
+    with the same ``st_checkpoint_dir`` to epoch 4. The second run resumes from the stored
+    checkpoint (no epoch computed twice), reports only epochs 3 and 4, and its values are those of
+    one uninterrupted run."""
+    pytest.importorskip("syne_tune")
+    import json
+    import subprocess
+    import sys
+
+    import torch
+    from syne_tune.report import retrieve
+
+    from robbench_plugin.adapters.syne_tune_live import ENTRY_POINT
+    from robbench_plugin.train import train
+
+    recipe_file = tmp_path / "recipe.json"
+    recipe_file.write_text(json.dumps(RECIPE.to_dict()))
+    ops = {"hp_x0": "nor_conv_3x3", "hp_x1": "skip_connect", "hp_x2": "none", "hp_x3": "avg_pool_3x3",
+           "hp_x4": "nor_conv_1x1", "hp_x5": "nor_conv_3x3"}
+    store = tmp_path / "store"
+
+    def run(epochs: int) -> list[dict]:
+        args = [f"--{k}={v}" for k, v in ops.items()] + [
+            f"--epochs={epochs}", f"--recipe={recipe_file}", f"--store={store}", "--device=cpu",
+            f"--st_checkpoint_dir={tmp_path / 'ckpt'}"]
+        out = subprocess.run([sys.executable, str(ENTRY_POINT), *args], capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        return retrieve(out.stdout.splitlines())
+
+    first, second = run(2), run(4)
+    assert [r["epoch"] for r in first] == [1, 2] and [r["epoch"] for r in second] == [3, 4]
+    from robbench_plugin.problem import arch_from_params
+
+    arch = arch_from_params(ops, names=list(ops))
+    runs = check_store(ResultsStore(store))
+    assert (runs[arch.uid].epochs_done, runs[arch.uid].epochs_trained) == (4, 4)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # live CPU runs use one thread
+    try:
+        straight = train(arch, "digits", RECIPE, seed=0, device="cpu").epochs
+    finally:
+        torch.set_num_threads(threads)
+    assert [r["metric_robust_acc"] for r in first + second] == [e["val_pgd_48.0_acc"] for e in straight]
