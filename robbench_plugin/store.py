@@ -215,13 +215,12 @@ class ResultsStore:
                 engine = sa.create_engine(url, **kwargs)
             except ImportError as exc:  # the URL's driver is missing
                 raise MissingExtraError(str(exc.name or url.drivername), "postgres") from exc
+            sqlite_file = url.get_backend_name() == "sqlite" and bool(url.database) and url.database != ":memory:"
             if url.get_backend_name() == "sqlite":
                 @sa.event.listens_for(engine, "connect")
-                def _pragmas(dbapi_conn, _record):  # WAL: readers never block the writer
+                def _pragmas(dbapi_conn, _record):  # wait for other writers instead of failing at once
                     cur = dbapi_conn.cursor()
                     cur.execute("PRAGMA busy_timeout=60000")
-                    if url.database and url.database != ":memory:":
-                        cur.execute("PRAGMA journal_mode=WAL")
                     cur.close()
             md = sa.MetaData()
             table = sa.Table(
@@ -244,19 +243,39 @@ class ResultsStore:
                 sa.Column("version", sa.Integer, nullable=False),
                 sa.Column("updated_at", sa.Float, nullable=False),
             )
-            try:
-                md.create_all(engine, checkfirst=True)
-            except sa.exc.DBAPIError as exc:
-                # workers starting together race to create the table: the losers' CREATE fails
-                # ("already exists" on SQLite, a unique violation on PostgreSQL); fine if it exists now
-                try:
-                    exists = sa.inspect(engine).has_table(TABLE_NAME)
-                except sa.exc.DBAPIError:
-                    exists = False
-                if not exists:
-                    raise RobBenchError(f"cannot open the results store {self._shown_url()}: {exc.orig}") from exc
+            self._create(engine, md, sqlite_file)
             self._engine, self._table = engine, table
             return engine, table
+
+    def _create(self, engine, md, sqlite_file: bool, wait_s: float = 60.0) -> None:
+        """Create the table if absent (and switch a SQLite file to WAL, which persists in the file).
+
+        Workers opening a new store together race here: a loser's CREATE fails ("already exists",
+        a unique violation on PostgreSQL) and SQLite answers "database is locked" without waiting
+        when a transaction that read the schema then writes, or while the journal mode changes. Each
+        failure is retried after a short random pause until the table exists (``wait_s`` at most)."""
+        import random
+
+        import sqlalchemy as sa
+
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                if sqlite_file:  # WAL: readers never block the writer
+                    with engine.connect() as conn:
+                        if conn.exec_driver_sql("PRAGMA journal_mode").scalar() != "wal":
+                            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+                md.create_all(engine, checkfirst=True)
+                return
+            except sa.exc.DBAPIError as exc:
+                try:
+                    if sa.inspect(engine).has_table(TABLE_NAME) and not sqlite_file:
+                        return
+                except sa.exc.DBAPIError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RobBenchError(f"cannot open the results store {self._shown_url()}: {exc.orig}") from exc
+                time.sleep(0.02 + 0.08 * random.random())
 
     def _row_to_run(self, row) -> Run:
         m = row._mapping
