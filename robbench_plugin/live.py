@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Optional, Union
 import numpy as np
 import pandas as pd
 
-from .costs import DATASET_SPECS, arch_costs
+from .costs import DATASET_SPECS, all_costs, arch_costs
 from .errors import InvalidChoiceError, InvalidValueError, RobBenchError, check_choice
 from .objective import COST_METRICS, MetricArg, metric_direction, resolve_metric_name, seed_label
 from .space import Arch, ArchLike, representative_indices
@@ -186,6 +186,7 @@ class LiveBenchmark:
 
         state = state_from_bytes(run.checkpoint) if run.checkpoint is not None else None
         stored = list(state["epochs"]) if state is not None else []
+        saved = [len(stored)]  # epochs in the store; the last one's save marks the run done
         with self.store.lease(key, owner):
             try:
                 for i, ep in enumerate(stored):  # replay what the store holds, then train on
@@ -198,7 +199,6 @@ class LiveBenchmark:
 
                     self._splits = load_splits(self.dataset, self.data_root)
                 node = current_node()
-                saved = [len(stored)]
 
                 def save_state(st: dict) -> None:
                     done = len(st["epochs"]) == self.recipe.epochs
@@ -221,7 +221,8 @@ class LiveBenchmark:
                 rec["stopped_early"] = len(result.epochs) < target
                 return rec
             finally:
-                self.store.release(key, owner)  # a no-op once done; otherwise partial, free at once
+                if saved[0] < self.recipe.epochs:
+                    self.store.release(key, owner)  # partial: free for the next worker at once
 
     def _record(self, a: Arch, epochs: list[dict]) -> dict:
         device_type, precision = self._device_and_precision()
@@ -334,10 +335,9 @@ class LiveBenchmark:
             if uid not in by_uid:
                 by_uid[uid] = self.query(int(i), names, seed=seed, fidelity=fidelity)
         out = {"index": idx, "uid": representative_indices()[idx]}
-        costs = {m: [arch_costs(Arch.from_index(int(i)), self.dataset, C=self.recipe.C, N=self.recipe.N)[m]
-                     for i in idx] for m in names if m in COST_METRICS}
+        costs = all_costs(self.dataset, C=self.recipe.C, N=self.recipe.N) if set(names) & set(COST_METRICS) else {}
         for m in names:
-            out[m] = costs[m] if m in COST_METRICS else [by_uid[int(u)].get(m, np.nan) for u in out["uid"]]
+            out[m] = costs[m][idx] if m in COST_METRICS else [by_uid[int(u)].get(m, np.nan) for u in out["uid"]]
         return pd.DataFrame(out)
 
     def curve(self, arch: ArchLike, metric: str, seed: str = "mean") -> dict[int, float]:

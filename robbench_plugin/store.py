@@ -38,7 +38,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .errors import InvalidValueError, MissingExtraError, RobBenchError
 from .paths import results_dir
@@ -277,13 +277,13 @@ class ResultsStore:
                     raise RobBenchError(f"cannot open the results store {self._shown_url()}: {exc.orig}") from exc
                 time.sleep(0.02 + 0.08 * random.random())
 
-    def _row_to_run(self, row) -> Run:
-        m = row._mapping
+    def _row_to_run(self, m) -> Run:
+        """A :class:`Run` from a row's mapping (``checkpoint`` may be absent: then None)."""
         key = RunKey(m["dataset"], m["recipe_key"], m["precision"], m["device_type"], int(m["uid"]), int(m["seed"]))
         return Run(key=key, status=m["status"], epochs_done=int(m["epochs_done"]),
                    epochs_trained=int(m["epochs_trained"]), claims=int(m["claims"]),
                    record=json.loads(m["record"]) if m["record"] else None,
-                   checkpoint=bytes(m["checkpoint"]) if m["checkpoint"] is not None else None,
+                   checkpoint=bytes(m["checkpoint"]) if m.get("checkpoint") is not None else None,
                    owner=m["owner"], lease_until=m["lease_until"], node=m["node"], version=int(m["version"]))
 
     # --- reading ----------------------------------------------------------------------
@@ -293,7 +293,7 @@ class ResultsStore:
         engine, t = self._connect()
         with engine.connect() as conn:
             row = conn.execute(sa.select(t).where(key.where(t))).first()
-        return self._row_to_run(row) if row is not None else None
+        return self._row_to_run(row._mapping) if row is not None else None
 
     def runs(self, dataset: str | None = None, recipe_key: str | None = None, precision: str | None = None,
              device_type: str | None = None, status: str | None = None, checkpoints: bool = False) -> list[Run]:
@@ -310,12 +310,7 @@ class ResultsStore:
         q = q.order_by(t.c.dataset, t.c.recipe_key, t.c.precision, t.c.device_type, t.c.uid, t.c.seed)
         with engine.connect() as conn:
             rows = conn.execute(q).all()
-        out = []
-        for row in rows:
-            m = dict(row._mapping)
-            m.setdefault("checkpoint", None)
-            out.append(self._row_to_run(_Row(m)))
-        return out
+        return [self._row_to_run(row._mapping) for row in rows]
 
     # --- claiming ---------------------------------------------------------------------
     def claim(self, key: RunKey, owner: str, epochs: int) -> Claim:
@@ -425,13 +420,6 @@ class ResultsStore:
             time.sleep(self.poll_s)
 
 
-class _Row:
-    """A mapping that looks like a SQLAlchemy row (for :meth:`ResultsStore._row_to_run`)."""
-
-    def __init__(self, mapping: dict):
-        self._mapping = mapping
-
-
 class _Heartbeat:
     def __init__(self, store: ResultsStore, key: RunKey, owner: str):
         self.store, self.key, self.owner = store, key, owner
@@ -459,10 +447,3 @@ class _Heartbeat:
         if self._thread is not None:
             self._thread.join()
 
-
-def iter_done_records(store: ResultsStore, key_fields: dict) -> Iterator[dict]:
-    """The records of the ``done`` runs matching ``key_fields`` (dataset, recipe_key, precision,
-    device_type)."""
-    for run in store.runs(status="done", **key_fields):
-        if run.record is not None:
-            yield run.record

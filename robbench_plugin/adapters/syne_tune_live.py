@@ -117,7 +117,7 @@ def run_live(scheduler: str = "asha", recipe: Union[Recipe, str] = "tiny", trial
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidValueError(f"{name} must be an integer >= 1, got {value!r}")
     logging.getLogger("syne_tune").setLevel(logging.WARNING)
-    with output_folder(out_dir) as folder, tempfile.TemporaryDirectory(prefix="robbench-recipe-") as tmp:
+    with output_folder(out_dir), tempfile.TemporaryDirectory(prefix="robbench-recipe-") as tmp:
         space = live_config_space(recipe, dataset, store, seed=seed, device=device, lease_s=lease_s,
                                   recipe_file=Path(tmp) / "recipe.json")
         sched = make_live_scheduler(scheduler, space, seed=seed, grace_period=grace_period,
@@ -128,6 +128,5 @@ def run_live(scheduler: str = "asha", recipe: Union[Recipe, str] = "tiny", trial
                       n_workers=workers, sleep_time=0.5, save_tuner=False,
                       wait_trial_completion_when_stopping=True, print_update_interval=1e9,
                       tuner_name="robbench-live")
-        del folder
         tuner.run()
         return tuner.tuning_status.get_dataframe()
