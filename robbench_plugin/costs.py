@@ -39,6 +39,7 @@ DATASET_SPECS: dict[str, DatasetSpec] = {
     "cifar100": DatasetSpec("cifar100", 100, 32, 3),
     "imagenet": DatasetSpec("imagenet", 120, 16, 3),  # ImageNet16-120
     "digits": DatasetSpec("digits", 10, 8, 1),  # scikit-learn's 8x8 digits
+    "fashion-mnist": DatasetSpec("fashion-mnist", 10, 8, 1),  # Fashion-MNIST, area-averaged from 28x28
 }
 
 

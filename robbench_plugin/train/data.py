@@ -5,6 +5,10 @@
   300 test. The embedded benchmark's ``val_*`` metrics use ``val``.
 - ``cifar10`` / ``cifar100``: the python pickles (``cifar-10-batches-py/``,
   ``cifar-100-python/``) placed by the user under ``root``.
+- ``fashion-mnist``: Fashion-MNIST's IDX files (see :mod:`robbench_plugin.fashion_mnist` for where
+  they are found), 1 channel, downsampled by area averaging to the benchmark's resolution
+  (:data:`FASHION_MNIST`); a fixed stratified subset of the training images as ``train``, of the
+  test images as ``val``, the rest of the test images as ``test`` (:func:`fashion_mnist_splits`).
 - ``imagenet``: NAS-Bench-201's ImageNet16-120 pickles (``ImageNet16/train_data_batch_1..10``,
   ``ImageNet16/val_data``), labels 1..120 kept and shifted to 0..119.
 
@@ -16,8 +20,11 @@ used is recorded in :attr:`Splits.split_source`.
 """
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import pickle
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,11 +32,12 @@ import numpy as np
 import torch
 
 from ..costs import DATASET_SPECS, dataset_spec
-from ..errors import DataFileError, check_choice
+from ..errors import DataFileError, InvalidValueError, check_choice
 
 DATASETS = tuple(DATASET_SPECS)  # digits and the release datasets
 MEAN_STD = {
     "digits": ([0.0], [1.0]),
+    "fashion-mnist": ([0.2860], [0.3530]),
     "cifar10": ([0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616]),
     "cifar100": ([0.5071, 0.4865, 0.4409], [0.2673, 0.2564, 0.2762]),
     "imagenet": ([0.4811, 0.4575, 0.4078], [0.2471, 0.2402, 0.2539]),
@@ -74,6 +82,79 @@ def load_digits_splits() -> Splits:
     va, te = train_test_split(rest, test_size=300, stratify=d.target[rest], random_state=0)
     return Splits("digits", _tensors(x[tr], d.target[tr]), _tensors(x[va], d.target[va]),
                   _tensors(x[te], d.target[te]), "sklearn digits, stratified 1197/300/300, random_state=0")
+
+
+@dataclass(frozen=True)
+class FashionMNISTSplit:
+    """How the Fashion-MNIST benchmark cuts and shrinks the data: ``resolution`` pixels per side
+    (area-averaged from 28), ``n_train`` training images and ``n_val`` validation images (multiples
+    of 10: both stratified, the same count of every class), chosen with ``split_seed``."""
+
+    resolution: int = 8
+    n_train: int = 3000
+    n_val: int = 2000
+    split_seed: int = 0
+
+
+# The split of the shipped Fashion-MNIST benchmark; its resolution is the dataset's (costs.DATASET_SPECS).
+FASHION_MNIST = FashionMNISTSplit(resolution=DATASET_SPECS["fashion-mnist"].resolution)
+
+
+def _stratified_order(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` indices of ``y``, n/10 of each of its 10 classes, in round-robin class order, so that
+    every prefix of a multiple of 10 is stratified too (an ``eval_subset`` is such a prefix)."""
+    per = n // 10
+    picks = [rng.permutation(np.flatnonzero(y == c))[:per] for c in range(10)]
+    if any(len(p) < per for p in picks):
+        raise DataFileError(f"fashion-mnist: fewer than {per} images of some class for a split of {n}")
+    return np.stack(picks, axis=1).reshape(-1)
+
+
+def fashion_mnist_splits(root: str | Path | None = None, split: FashionMNISTSplit | None = None,
+                         verify: bool = True) -> Splits:
+    """Fashion-MNIST as the benchmark sees it (see :class:`FashionMNISTSplit`; default
+    :data:`FASHION_MNIST`). ``root``: a folder with the four IDX files (else they are looked for
+    in ROBBENCH_HOME and Debian's folder). ``verify``: check the files' published checksums."""
+    from .. import fashion_mnist
+    from ..idx import parse_idx
+
+    split = split or FASHION_MNIST
+    if split.n_train % 10 or split.n_val % 10 or not 10 <= split.n_val < 10000 or not 10 <= split.n_train <= 60000:
+        raise InvalidValueError(f"fashion-mnist split sizes must be multiples of 10 (train <= 60000, val < 10000), "
+                                f"got {split.n_train}, {split.n_val}")
+    folder = fashion_mnist.find_dir(root)
+    arrays = {}
+    for stem, (sha, _) in fashion_mnist.FILES.items():
+        path = fashion_mnist.file_in(folder, stem)
+        try:
+            raw = path.read_bytes()
+            data = gzip.decompress(raw) if path.name.endswith(".gz") else raw
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataFileError(f"cannot read {path}: {exc}") from exc
+        if verify and hashlib.sha256(data).hexdigest() != sha:
+            raise DataFileError(f"fashion-mnist: {path} is not the published {stem} (sha256 of its IDX bytes "
+                                "differs): a truncated, altered or foreign copy")
+        arrays[stem] = parse_idx(data, str(path))
+    xtr, ytr = arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"].astype(np.int64)
+    xte, yte = arrays["t10k-images-idx3-ubyte"], arrays["t10k-labels-idx1-ubyte"].astype(np.int64)
+    for x, y, what in ((xtr, ytr, "train"), (xte, yte, "t10k")):
+        if x.ndim != 3 or y.ndim != 1 or len(x) != len(y) or y.min(initial=0) < 0 or y.max(initial=0) > 9:
+            raise DataFileError(f"fashion-mnist {what} files: images {x.shape} and labels {y.shape} do not match")
+    rng = np.random.default_rng(split.split_seed)
+    tr = _stratified_order(ytr, split.n_train, rng)
+    va = _stratified_order(yte, split.n_val, rng)
+    te = np.setdiff1d(np.arange(len(yte)), va)
+
+    def shrink(images: np.ndarray) -> np.ndarray:
+        t = torch.from_numpy(images.astype(np.float32) / 255.0)[:, None]
+        if t.shape[-1] != split.resolution:
+            t = torch.nn.functional.adaptive_avg_pool2d(t, split.resolution)
+        return t.numpy()
+
+    return Splits("fashion-mnist", _tensors(shrink(xtr[tr]), ytr[tr]), _tensors(shrink(xte[va]), yte[va]),
+                  _tensors(shrink(xte[te]), yte[te]),
+                  f"Fashion-MNIST IDX files in {folder}, {split.resolution}x{split.resolution}, stratified "
+                  f"{split.n_train} train / {split.n_val} val (test set) / {len(te)} test, seed {split.split_seed}")
 
 
 def _unpickle(path: Path) -> dict:
@@ -190,6 +271,8 @@ def load_splits(dataset: str, root: str | Path | None = None) -> Splits:
     check_choice("dataset", dataset, DATASETS)
     if dataset == "digits":
         return load_digits_splits()
+    if dataset == "fashion-mnist":
+        return fashion_mnist_splits(root)
     if root is None:
         raise DataFileError(f"{dataset} needs data files: pass root=<folder holding them> (no download here)")
     root = Path(root)

@@ -180,7 +180,7 @@ def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = 
     bf16 = resolved == "bf16"
     if until is not None and (isinstance(until, bool) or not isinstance(until, int) or not 1 <= until <= recipe.epochs):
         raise InvalidValueError(f"until must be an epoch in 1..{recipe.epochs}, got {until!r}")
-    channels_last = cuda or bf16
+    channels_last = cuda or bf16 or recipe.channels_last
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     step_model = torch.compile(model) if compile else model

@@ -1,0 +1,265 @@
+"""Design study for the Fashion-MNIST benchmark: which training protocol ranks architectures
+like the real task, with little noise, per CPU-second?
+
+    python benchmarks/design_study.py --out design-study            # run (resumable), then analyse
+    python benchmarks/design_study.py --out design-study --analyse  # analyse what is there
+
+Every protocol trains the same fixed list of classes (``--classes``, default 150, stratified
+over digits v1's robust accuracy: the classes sorted by it, cut into equal bins, one drawn per
+bin with seed 0) at seeds 0 and 1. A protocol is a Fashion-MNIST split (resolution, training
+and validation images) plus a recipe; all evaluate clean and PGD accuracy at the training eps
+after every epoch on the first 1000 validation images and at the end on the whole validation
+split. After the last epoch each run is also evaluated, outside the protocol's cost, on the
+first 1000 validation images with PGD-3 (the same final value at 1000 images) and PGD-10 (is
+the protocol's attack strong enough to rank?).
+
+Per protocol it reports (``design.md``, ``design.json`` in ``--out``):
+
+- seed-to-seed Kendall tau of the final robust and clean accuracy (seed 0 vs seed 1), at the
+  whole validation split and at 1000 images;
+- Kendall tau of the seed mean with NAS-Bench-201's CIFAR-10 accuracy (200 epochs, public; the
+  anchor in ``tests/data/nb201_cifar10_200ep.csv.gz``), robust and clean;
+- Kendall tau of robust accuracy at the last epoch <= 25% of training with the final one;
+- the spread at the top: (max - 90th percentile) / (max - median) of the seed-mean robust
+  accuracy, and its 5th-95th percentile span;
+- Kendall tau of final PGD-3 with PGD-10 accuracy (1000 images);
+- CPU seconds per run (process time of the training call, one torch thread; mean over runs) and
+  the mean wall time of a run with 2 workers.
+
+Results are appended to ``runs.jsonl`` in ``--out`` as each run ends, so a stopped study resumes
+where it stopped. One run is trained twice to check that a run repeats bit for bit.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from robbench_plugin.fileutil import append_jsonl, atomic_write_bytes, read_jsonl  # noqa: E402
+from robbench_plugin.stats import kendall  # noqa: E402
+from robbench_plugin.train.data import FashionMNISTSplit  # noqa: E402
+from robbench_plugin.train.recipe import AttackSpec, Recipe  # noqa: E402
+
+ANCHOR = ROOT / "tests" / "data" / "nb201_cifar10_200ep.csv.gz"
+EPS = 8.0
+EVAL_SUBSET = 1000
+SEEDS = (0, 1)
+
+
+def _recipe(name: str, *, N: int = 3, C: int = 8, epochs: int = 8, train_steps: int = 1, eps: float = EPS,
+            eval_steps: int = 3) -> Recipe:
+    # FGSM with a random start (Wong et al. 2020: step 1.25 eps) when train_steps is 1, else PGD
+    # with step 0.625 eps (as the digits recipe: 30/255 at 48/255).
+    alpha = 1.25 * eps if train_steps == 1 else 0.625 * eps
+    return Recipe(name=name, C=C, N=N, epochs=epochs, batch_size=128, lr_max=0.1, train_eps=eps,
+                  train_alpha=alpha, train_steps=train_steps, eval_attacks=(AttackSpec("pgd", eps, steps=eval_steps),),
+                  eval_epochs="all", eval_subset=EVAL_SUBSET, channels_last=True)
+
+
+# name -> (split, recipe, what it varies against "base")
+PROTOCOLS: dict[str, tuple[FashionMNISTSplit, Recipe, str]] = {
+    "small": (FashionMNISTSplit(8, 2000, 5000), _recipe("small", epochs=6),
+              "base with 2000 training images and 6 epochs"),
+    "small-c4": (FashionMNISTSplit(8, 2000, 5000), _recipe("small-c4", C=4, epochs=6),
+                 "small with width C=4"),
+    "base": (FashionMNISTSplit(8, 3000, 5000), _recipe("base"),
+             "8x8, N=3, C=8, 3000 training images, 8 epochs, FGSM-RS training at 8/255, PGD-3 evaluation"),
+    "small-12px-n2": (FashionMNISTSplit(12, 2000, 5000), _recipe("small-12px-n2", N=2, epochs=6),
+                      "small at 12x12 with N=2 cells per stage"),
+    "small-eps4": (FashionMNISTSplit(8, 2000, 5000), _recipe("small-eps4", epochs=6, eps=4.0),
+                   "small at eps 4/255"),
+    "base-pgd2": (FashionMNISTSplit(8, 3000, 5000), _recipe("base-pgd2", train_steps=2),
+                  "base with PGD-2 training"),
+}
+
+
+def stratified_classes(n: int, seed: int = 0) -> list[int]:
+    """``n`` classes stratified over digits v1's robust accuracy (seed mean)."""
+    from robbench_plugin.loader import load_benchmark
+
+    bench = load_benchmark("digits")
+    frame = bench.to_frame(["robust"]).rename(columns={bench.resolve_metric("robust"): "robust"})
+    order = frame.sort_values(["robust", "uid"]).uid.to_numpy()
+    rng = np.random.default_rng(seed)
+    return sorted(int(rng.choice(b)) for b in np.array_split(order, n))
+
+
+# --- worker ------------------------------------------------------------------------------
+_SPLITS: dict = {}
+
+
+def _splits(split: FashionMNISTSplit):
+    if split not in _SPLITS:
+        from robbench_plugin.train.data import fashion_mnist_splits
+
+        _SPLITS[split] = fashion_mnist_splits(split=split)
+    return _SPLITS[split]
+
+
+def run_job(job: tuple[str, int, int]) -> dict:
+    """Train one (protocol, uid, seed); the protocol's cost is the process time of ``train``."""
+    import torch
+
+    from robbench_plugin.train.loop import evaluate, train
+    from robbench_plugin.train.model import build_model
+
+    name, uid, seed = job
+    split, recipe, _ = PROTOCOLS[name]
+    splits = _splits(split)
+    last: dict = {}
+    t0, w0 = time.process_time(), time.perf_counter()
+    result = train(uid, "fashion-mnist", recipe, seed=seed, device="cpu", splits=splits,
+                   save_state=lambda state: last.update(model=state["model"]))
+    cpu, wall = time.process_time() - t0, time.perf_counter() - w0
+    model = build_model(uid, 10, C=recipe.C, N=recipe.N, in_channels=1, mean=splits.mean_std[0],
+                        std=splits.mean_std[1])
+    model.load_state_dict(last["model"])
+    model = model.to(memory_format=torch.channels_last)
+    x, y = splits.val[0][:EVAL_SUBSET].contiguous(memory_format=torch.channels_last), splits.val[1][:EVAL_SUBSET]
+    pgd = f"val_pgd_{float(recipe.train_eps)}_acc"
+    t1 = time.process_time()
+    at_1000 = evaluate(model, x, y, recipe, seed=seed)  # the protocol's own attack at 1000 images
+    pgd10 = recipe.replace(eval_attacks=(AttackSpec("pgd", recipe.train_eps, steps=10, alpha=recipe.train_eps / 4),))
+    strong = evaluate(model, x, y, pgd10, seed=seed)[pgd]
+    return {"protocol": name, "uid": uid, "seed": seed, "cpu_s": cpu, "wall_s": wall,
+            "extra_cpu_s": time.process_time() - t1, "epochs": result.epochs,
+            "final_1000": {"val_acc": at_1000["val_acc"], "pgd3": at_1000[pgd], "pgd10": strong}}
+
+
+# --- analysis ----------------------------------------------------------------------------
+def anchor_accuracy() -> np.ndarray:
+    """NAS-Bench-201's CIFAR-10 test accuracy (fraction) of all 15625 cells in index order."""
+    import pandas as pd
+
+    with gzip.open(ANCHOR, "rt") as fh:
+        frame = pd.read_csv(fh)
+    return frame.sort_values("index").cifar10_test_acc_200ep.to_numpy() / 100.0
+
+
+def analyse(runs: list[dict], classes: list[int]) -> dict:
+    cifar = anchor_accuracy()
+    out = {}
+    for name, (split, recipe, varies) in PROTOCOLS.items():
+        rows = [r for r in runs if r["protocol"] == name]
+        by = {(r["uid"], r["seed"]): r for r in rows}
+        full = [u for u in classes if all((u, s) in by for s in SEEDS)]
+        if len(full) < 10:
+            continue
+        pgd = f"val_pgd_{float(recipe.train_eps)}_acc"
+
+        def final(u, s, key):
+            return by[(u, s)]["epochs"][-1][key]
+
+        rob = np.array([[final(u, s, pgd) for s in SEEDS] for u in full])
+        cln = np.array([[final(u, s, "val_acc") for s in SEEDS] for u in full])
+        rob1k = np.array([[by[(u, s)]["final_1000"]["pgd3"] for s in SEEDS] for u in full])
+        cln1k = np.array([[by[(u, s)]["final_1000"]["val_acc"] for s in SEEDS] for u in full])
+        pgd10 = np.array([[by[(u, s)]["final_1000"]["pgd10"] for s in SEEDS] for u in full])
+        early = max(1, int(recipe.epochs * 0.25))
+        rob_early = np.array([[by[(u, s)]["epochs"][early - 1][pgd] for s in SEEDS] for u in full])
+        mean_rob, mean_cln = rob.mean(1), cln.mean(1)
+        top = np.sort(mean_rob)
+        cpu = np.array([r["cpu_s"] for r in rows])
+        out[name] = {
+            "varies": varies, "classes": len(full), "runs": len(rows), "recipe_key": recipe.key(),
+            "split": {"resolution": split.resolution, "n_train": split.n_train, "n_val": split.n_val},
+            "recipe": {k: recipe.to_dict()[k] for k in ("C", "N", "epochs", "train_steps", "train_eps")},
+            "seed_tau_robust": kendall(rob[:, 0], rob[:, 1]), "seed_tau_clean": kendall(cln[:, 0], cln[:, 1]),
+            "seed_tau_robust_1000": kendall(rob1k[:, 0], rob1k[:, 1]),
+            "seed_tau_clean_1000": kendall(cln1k[:, 0], cln1k[:, 1]),
+            "tau_cifar10_robust": kendall(mean_rob, cifar[full]), "tau_cifar10_clean": kendall(mean_cln, cifar[full]),
+            "early_epoch": early, "tau_early_final_robust": kendall(rob_early.mean(1), mean_rob),
+            "tau_pgd3_pgd10": kendall(rob1k.mean(1), pgd10.mean(1)),
+            "top_gap": float((top[-1] - np.percentile(top, 90)) / (top[-1] - np.median(top))),
+            "robust_p5_p95": float(np.percentile(mean_rob, 95) - np.percentile(mean_rob, 5)),
+            "robust_median": float(np.median(mean_rob)), "clean_median": float(np.median(mean_cln)),
+            "median_seed_abs_diff_robust": float(np.median(np.abs(rob[:, 0] - rob[:, 1]))),
+            "cpu_s_per_run": float(cpu.mean()), "wall_s_per_run": float(np.mean([r["wall_s"] for r in rows])),
+        }
+    return out
+
+
+def write_report(result: dict, out: Path) -> str:
+    cols = [("seed τ robust", "seed_tau_robust"), ("seed τ clean", "seed_tau_clean"),
+            ("seed τ robust @1000", "seed_tau_robust_1000"), ("τ CIFAR-10 robust", "tau_cifar10_robust"),
+            ("τ CIFAR-10 clean", "tau_cifar10_clean"), ("τ(early, final) robust", "tau_early_final_robust"),
+            ("τ PGD-3/PGD-10", "tau_pgd3_pgd10"), ("top gap", "top_gap"), ("robust p5-p95", "robust_p5_p95"),
+            ("robust median", "robust_median"), ("CPU s / run", "cpu_s_per_run")]
+    lines = ["| protocol | classes | " + " | ".join(c for c, _ in cols) + " |",
+             "|---|---|" + "---|" * len(cols)]
+    for name, r in result.items():
+        lines.append(f"| {name} | {r['classes']} | " + " | ".join(
+            f"{r[k]:.1f}" if k == "cpu_s_per_run" else f"{r[k]:.3f}" for _, k in cols) + " |")
+    lines.append("")
+    lines += [f"- **{n}**: {r['varies']} (recipe key {r['recipe_key']}; early epoch {r['early_epoch']})"
+              for n, r in result.items()]
+    text = "\n".join(lines) + "\n"
+    atomic_write_bytes(out / "design.md", text.encode())
+    atomic_write_bytes(out / "design.json", (json.dumps(result, indent=1, sort_keys=True) + "\n").encode())
+    return text
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True, help="folder for runs.jsonl and the report")
+    ap.add_argument("--classes", type=int, default=150)
+    ap.add_argument("--protocols", default=",".join(PROTOCOLS), help="comma list, run in this order")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--analyse", action="store_true", help="only analyse runs.jsonl")
+    args = ap.parse_args(argv)
+    names = args.protocols.split(",")
+    unknown = [n for n in names if n not in PROTOCOLS]
+    if unknown or args.classes < 10 or args.workers < 1:
+        ap.error(f"--protocols: valid {', '.join(PROTOCOLS)}; --classes >= 10; --workers >= 1")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    classes_file = out / "classes.json"
+    if classes_file.is_file():
+        classes = json.loads(classes_file.read_text())
+    else:
+        classes = stratified_classes(args.classes)
+        atomic_write_bytes(classes_file, json.dumps(classes).encode())
+    runs_file = out / "runs.jsonl"
+    runs = list(read_jsonl(runs_file)) if runs_file.is_file() else []
+    if not args.analyse:
+        from robbench_plugin.train.builder import map_jobs
+
+        done = {(r["protocol"], r["uid"], r["seed"]) for r in runs}
+        todo = [(n, u, s) for n in names for u in classes for s in SEEDS if (n, u, s) not in done]
+        print(f"{len(todo)} runs to do", flush=True)
+        start = time.perf_counter()
+        for i, rec in enumerate(map_jobs(run_job, todo, workers=args.workers), 1):
+            append_jsonl(runs_file, rec)
+            runs.append(rec)
+            if i % 20 == 0 or i == len(todo):
+                print(f"{i}/{len(todo)} runs, {time.perf_counter() - start:.0f} s", flush=True)
+    result = analyse(runs, classes)
+    first = next((r for r in runs if r["protocol"] == names[0]), None)
+    if first is not None and not args.analyse:
+        from robbench_plugin.train.builder import map_jobs
+
+        again = next(map_jobs(run_job, [(first["protocol"], first["uid"], first["seed"])], workers=1))
+        same = _values(again) == _values(first)
+        print(f"repeat of {first['protocol']} uid {first['uid']} seed {first['seed']}: "
+              f"{'bit-identical' if same else 'DIFFERENT'}")
+        if not same:
+            return 1
+    print(write_report(result, out))
+    return 0
+
+
+def _values(run: dict) -> list:
+    """A run's numbers without its timings."""
+    return [{k: v for k, v in e.items() if not k.endswith("time_s")} for e in run["epochs"]] + [run["final_1000"]]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
