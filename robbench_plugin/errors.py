@@ -35,6 +35,11 @@ class DeviceUnavailableError(RobBenchError, ValueError):
     """A compute device that is not valid or not present on this machine (e.g. ``cuda`` without a GPU)."""
 
 
+class UserPathError(RobBenchError, OSError):
+    """A path the user gave (an output folder, a data folder, a file to read) that cannot be read or
+    written: the message names the option, the path and the system's reason."""
+
+
 class MissingExtraError(RobBenchError, ImportError):
     """An optional dependency is not installed; the message names the pip command."""
 

@@ -1,0 +1,48 @@
+"""``robbench compare``: searchers of Optuna, Syne Tune and NASLib at equal budget."""
+from __future__ import annotations
+
+import argparse
+
+from .. import cli_args as va
+from ..errors import InvalidValueError
+from .common import AddCommand, add_bench_args, check_table_seed
+
+
+def register(command: AddCommand) -> None:
+    s = command("compare", "compare searchers of Optuna, Syne Tune and NASLib at equal budget")
+    s.add_argument("--searchers", type=va.name_list,
+                   default="random,optuna:tpe,optuna:nsga2,syne-tune:moasha,syne-tune:morea,naslib:re,naslib:ls",
+                   metavar="S1[,S2...]", help="comma-separated framework:name (a framework that is not installed "
+                   "is skipped with a line saying so)")
+    s.add_argument("--objectives", default="clean,robust", type=va.name_list, metavar="M1[,M2...]",
+                   help="comma-separated metrics/aliases")
+    s.add_argument("--budget", type=va.int_at_least(1), default=200, help="full evaluations per run")
+    s.add_argument("--n-seeds", type=va.int_at_least(1), default=5,
+                   help="runs per searcher, with searcher seeds 0..N-1")
+    s.add_argument("--workers", type=va.int_at_least(1), default=2, help="parallel processes")
+    s.add_argument("--mode", default="tabular", choices=["tabular", "surrogate"],
+                   help="answer from the table or a surrogate")
+    s.add_argument("--out", default="robbench-compare", type=va.out_dir, help="output directory")
+    add_bench_args(s)
+    s.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from ..compare import SEARCHERS, CompareSpec, compare
+
+    for s in args.searchers:
+        if s not in SEARCHERS:
+            raise InvalidValueError(f"--searchers: unknown searcher {s!r}; valid: {', '.join(SEARCHERS)}")
+    cspec = CompareSpec(args.benchmark, args.dataset, args.data_dir, args.mode, tuple(args.objectives), args.budget,
+                        table_seed=args.table_seed)
+    bench = cspec.load()
+    check_table_seed(bench, args)
+    for o in args.objectives:
+        bench.resolve_metric(o)
+    summary = compare(args.searchers, args.n_seeds, cspec, args.out, workers=args.workers)
+    with pd.option_context("display.width", 200, "display.float_format", "{:.4f}".format):
+        print(summary.to_string(index=False))
+    print(f"wrote {args.out}/evaluations.csv, summary.md, summary.csv, curves.png")
+    return 0
