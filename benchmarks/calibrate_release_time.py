@@ -8,7 +8,7 @@ k for which the mean architecture reproduces the total (overhead fixed at 10 s p
     python benchmarks/calibrate_release_time.py
 """
 from robbench_plugin.costs import all_costs
-from robbench_plugin.objective import RELEASE_TRAIN_IMAGES
+from robbench_plugin.release_time import RELEASE_TRAIN_IMAGES
 from robbench_plugin.space import unique_indices
 
 TOTAL_S = 107_000 * 3600

@@ -10,7 +10,8 @@ from .costs import DATASET_SPECS, arch_costs
 from .errors import DataFileError, InvalidArchError, InvalidChoiceError, MissingExtraError, RobBenchError
 from ._version import __version__
 from .loader import BENCHMARKS, MODES, load_benchmark
-from .objective import Benchmark, metric_direction
+from .metrics import metric_direction
+from .objective import Benchmark
 from .space import EDGES, NUM_ARCHS, NUM_UNIQUE, OPS, Arch
 
 

@@ -26,7 +26,8 @@ import numpy as np
 
 from .costs import RELEASE_DATASETS
 from .errors import InvalidChoiceError, RobBenchError
-from .objective import COST_METRICS, release_epoch_seconds
+from .metrics import COST_METRICS
+from .release_time import release_epoch_seconds
 from .space import NUM_ARCHS, OPS, index_to_ops_array
 
 SEED_POLICIES = ("complete", "impute")

@@ -28,7 +28,7 @@ import pandas as pd
 
 from .costs import DATASET_SPECS, all_costs, arch_costs
 from .errors import InvalidChoiceError, InvalidValueError, RobBenchError, check_choice
-from .objective import COST_METRICS, MetricArg, metric_direction, resolve_metric_name, seed_label
+from .metrics import COST_METRICS, MetricArg, metric_direction, resolve_metric_name, seed_label
 from .space import Arch, ArchLike, representative_indices
 from .store import LeaseLostError, ResultsStore, RunKey, current_node, new_owner
 from .table import Table, TableMeta, records_to_frame

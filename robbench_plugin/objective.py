@@ -16,68 +16,12 @@ from typing import Iterable, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from .costs import RELEASE_DATASETS, all_costs
+from .costs import all_costs
 from .errors import InvalidArchError, InvalidChoiceError, InvalidValueError, RobBenchError, check_choice
+from .metrics import COST_METRICS, MetricArg, metric_direction, resolve_metric_name, seed_label
+from .release_time import release_epoch_seconds
 from .space import NUM_ARCHS, Arch, ArchLike, index_to_ops_array, ops_to_string, representative_indices
 from .table import Table
-
-COST_METRICS = ("params", "flops")
-MetricArg = Union[str, Sequence[str], None]
-
-# Release simulated-time model (no timings were published): seconds per epoch =
-# SECONDS_PER_MFLOP_IMAGE * flops(M) * train images + OVERHEAD, calibrated so that the
-# release's total (about 107k GPU hours for 6466 archs x 3 datasets x 3 seeds x 50 epochs,
-# the upper bound the paper states) is matched by the mean architecture.
-RELEASE_TRAIN_IMAGES = dict(zip(RELEASE_DATASETS, (50000, 50000, 151700)))
-
-
-def seed_label(seed: object) -> object:
-    """The table's label of a training seed given as a label (``"0"``, ``"mean"``) or an integer
-    (``0``); anything else is returned as is, for the caller's error to name it."""
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
-        return str(int(seed))
-    return seed
-
-
-SCALARIZED = "scalarized:"
-
-
-def scalarization_weight(objective: object) -> float | None:
-    """``w`` of the objective ``scalarized:w`` (w x clean + (1 - w) x robust accuracy, a fraction
-    in [0, 1], maximised); None for any other name; an error for a weight outside [0, 1]."""
-    if not (isinstance(objective, str) and objective.startswith(SCALARIZED)):
-        return None
-    text = objective[len(SCALARIZED):]
-    try:
-        w = float(text)
-    except ValueError:
-        raise InvalidValueError(f"{objective!r}: the scalarization weight must be a number in [0, 1], "
-                                "e.g. scalarized:0.5") from None
-    if not 0.0 <= w <= 1.0:
-        raise InvalidValueError(f"{objective!r}: the scalarization weight must be in [0, 1], got {w}")
-    return w
-
-
-def scalarize(w: float, clean, robust):
-    """w x clean + (1 - w) x robust accuracy (numbers or arrays of fractions)."""
-    return w * clean + (1 - w) * robust
-
-
-def metric_direction(metric: str) -> str:
-    """``maximize`` for accuracies (names ending in ``_acc``) and scalarized accuracies,
-    ``minimize`` otherwise."""
-    return "maximize" if metric.endswith("_acc") or metric.startswith(SCALARIZED) else "minimize"
-
-
-def resolve_metric_name(metric: object, known, aliases: dict[str, str], choices: list[str]) -> str:
-    """``metric`` if it is a known name, its target if it is an alias; else an error listing
-    the aliases and ``choices``."""
-    if isinstance(metric, str):
-        if metric in known:
-            return metric
-        if metric in aliases:
-            return aliases[metric]
-    raise InvalidChoiceError("metric", metric, list(aliases) + list(choices))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -392,27 +336,3 @@ class Benchmark:
     def __repr__(self) -> str:
         return (f"<Benchmark {self.name!r} dataset={self.dataset!r} mode={self.mode!r} classes={len(self.uids)} "
                 f"metrics={len(self._block.metrics)} fidelities={self.fidelities} seeds={self.seeds}>")
-
-
-def release_epoch_seconds(dataset: str, flops_m: float, runs_per_class: float = 3.0) -> float:
-    """Modelled GPU seconds of one release training epoch (PGD-7 AT) for a net of ``flops_m``.
-
-    Linear in FLOPs x training images, plus a fixed per-epoch overhead, calibrated so that the
-    mean architecture reproduces the release's stated ~107k GPU hours if that total was spent on
-    6466 archs x 3 datasets x 3 seeds x 50 epochs (``benchmarks/calibrate_release_time.py``).
-    The release guarantees only seed "1" ("up to 3 seeds"): with ``runs_per_class`` training runs
-    per class and dataset on average in the loaded release (:attr:`Benchmark.runs_per_class`), the
-    same total over fewer runs makes each run longer by ``3 / runs_per_class``. The assumption:
-    the stated total covers exactly the runs the release holds.
-    """
-    check_choice("dataset", dataset, RELEASE_TRAIN_IMAGES)
-    if not runs_per_class > 0:
-        raise InvalidValueError(f"runs_per_class must be > 0, got {runs_per_class!r}")
-    base = RELEASE_OVERHEAD_S + RELEASE_S_PER_MFLOP_IMAGE * flops_m * RELEASE_TRAIN_IMAGES[dataset]
-    return base * RELEASE_CALIBRATION_RUNS / runs_per_class
-
-
-# Calibration constants (see release_epoch_seconds): overhead 10 s per epoch.
-RELEASE_OVERHEAD_S = 10.0
-RELEASE_S_PER_MFLOP_IMAGE = 4.12e-5  # benchmarks/calibrate_release_time.py
-RELEASE_CALIBRATION_RUNS = 3.0  # seeds per class and dataset the calibration assumes

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InvalidArchError, InvalidChoiceError, InvalidValueError
-from .objective import (COST_METRICS, SCALARIZED, Benchmark, metric_direction, scalarization_weight, scalarize,
-                        seed_label)
+from .metrics import COST_METRICS, SCALARIZED, metric_direction, scalarization_weight, scalarize, seed_label
+from .objective import Benchmark
 from .pareto import hypervolume, pareto_mask
 from .space import EDGES, Arch, ArchLike
 

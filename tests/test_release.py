@@ -128,7 +128,7 @@ def test_simulated_time_follows_the_runs_the_release_holds(fixture_release, synt
     dataset, so (6/4 + 1 + 1) / 3 runs per class, and each epoch takes 3 / that as long as the
     three-seeds calibration says."""
     from robbench_plugin import arch_costs
-    from robbench_plugin.objective import RELEASE_OVERHEAD_S, RELEASE_S_PER_MFLOP_IMAGE
+    from robbench_plugin.release_time import RELEASE_OVERHEAD_S, RELEASE_S_PER_MFLOP_IMAGE
 
     b = load_benchmark("nas-robbench-201", dataset="cifar10", data_dir=fixture_release)
     runs = (6 / 4 + 1 + 1) / 3

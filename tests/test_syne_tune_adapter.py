@@ -11,7 +11,7 @@ from robbench_plugin.adapters.syne_tune import (CONFIG_KEYS, METRIC_ELAPSED_TIME
                                                 simulate)
 from robbench_plugin.errors import RobBenchError  # noqa: E402
 from robbench_plugin import load_benchmark  # noqa: E402
-from robbench_plugin.objective import release_epoch_seconds  # noqa: E402
+from robbench_plugin.release_time import release_epoch_seconds  # noqa: E402
 from robbench_plugin.space import Arch  # noqa: E402
 
 from .helpers import curves_bench  # noqa: E402

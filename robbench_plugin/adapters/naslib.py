@@ -45,7 +45,7 @@ except ImportError as exc:
 
 from ..errors import InvalidChoiceError, InvalidValueError, RobBenchError, check_choice
 from ..loader import load_benchmark
-from ..objective import scalarization_weight, scalarize
+from ..metrics import scalarization_weight, scalarize
 from ..space import Arch
 
 OBJECTIVE_ALIASES = ("robust", "clean")

@@ -7,7 +7,8 @@ import numpy as np
 
 from ..costs import RELEASE_DATASETS, all_costs
 from ..errors import RobBenchError
-from ..objective import Benchmark, arch_index, release_epoch_seconds
+from ..objective import Benchmark, arch_index
+from ..release_time import release_epoch_seconds
 from ..space import unique_indices
 from ..table import Table, TableMeta
 from .cache import fitted_surrogate

@@ -14,7 +14,8 @@ import numpy as np
 from ..costs import all_costs
 from ..encodings import encode
 from ..errors import DataFileError, InvalidChoiceError, InvalidValueError, MissingExtraError
-from ..objective import COST_METRICS, Benchmark
+from ..metrics import COST_METRICS
+from ..objective import Benchmark
 from ..space import NUM_ARCHS
 from .fileformat import read_file, read_header, write_file
 
