@@ -37,7 +37,7 @@ from ..space import OPS
 from ..store import ResultsStore
 from ..train.recipe import PRESETS, Recipe
 from .entry import syne_tune_trial
-from .syne_tune import output_folder
+from .syne_tune.environment import output_folder
 
 ENTRY_POINT = Path(syne_tune_trial.__file__)
 RESOURCE_ATTR = "epoch"
