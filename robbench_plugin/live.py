@@ -19,6 +19,7 @@ from the checkpoint, giving the numbers of one uninterrupted run. Needs the ``tr
 """
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Union
@@ -33,6 +34,8 @@ from .space import Arch, ArchLike, representative_indices
 from .store import LeaseLostError, ResultsStore, RunKey, current_node, new_owner
 from .table import Table, TableMeta, records_to_frame
 from .train.recipe import Recipe, aliases_for_recipe
+
+log = logging.getLogger(__name__)
 
 EpochCallback = Callable[[dict], Optional[bool]]
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -162,8 +165,9 @@ class LiveBenchmark:
                 return self._replay(claim.run.record, target, on_epoch)
             try:
                 return self._train_claimed(a, key, owner, claim.run, target, on_epoch)
-            except LeaseLostError:
-                continue  # our lease ran out and another worker has the run: wait for it
+            except LeaseLostError as exc:  # another worker has the run now: wait for its result
+                log.warning("%s; waiting for the worker that owns it now", exc)
+                continue
 
     def _replay(self, record: dict, target: int, on_epoch: EpochCallback | None) -> dict:
         out = dict(record)
@@ -187,7 +191,7 @@ class LiveBenchmark:
         state = state_from_bytes(run.checkpoint) if run.checkpoint is not None else None
         stored = list(state["epochs"]) if state is not None else []
         saved = [len(stored)]  # epochs in the store; the last one's save marks the run done
-        with self.store.lease(key, owner):
+        with self.store.lease(key, owner) as heartbeat:
             try:
                 for i, ep in enumerate(stored):  # replay what the store holds, then train on
                     if on_epoch is not None and on_epoch(dict(ep)) is False:
@@ -201,6 +205,7 @@ class LiveBenchmark:
                 node = current_node()
 
                 def save_state(st: dict) -> None:
+                    heartbeat.check()  # a lost lease stops training here, before this epoch is offered
                     done = len(st["epochs"]) == self.recipe.epochs
                     self.store.save_progress(key, owner, self._record(a, st["epochs"]),
                                              None if done else state_to_bytes(st), node,

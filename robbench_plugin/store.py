@@ -19,17 +19,29 @@ Each run is trained once across all workers:
 - a finished run is ``done`` (its checkpoint dropped); a run stopped before its last epoch (a
   pruned trial, a query at a lower fidelity) is ``partial``, curve and checkpoint kept, and a
   later request for more epochs resumes from the checkpoint;
-- a worker that dies (SIGKILL, a lost machine) stops renewing: once the lease has run out, or at
-  once when the owner was a process of this machine that no longer exists, another worker takes
-  the run over and resumes from the last saved epoch.
+- a worker that dies (SIGKILL, a lost machine) stops renewing: once the lease has run out, another
+  worker takes the run over and resumes from the last saved epoch. Sooner only when it is certain
+  that the owner was a process that no longer exists: same boot of the same kernel (boot id) and
+  same pid namespace as the worker asking, and no process with the owner's pid there. Two
+  containers or machines that share a host name (but not a pid namespace) never take each
+  other's live runs.
 
-Claims are compare-and-set updates on a ``version`` column, each statement its own transaction,
-so they are atomic on SQLite, PostgreSQL and MySQL alike. Leases compare wall clocks: the
-machines' clocks must agree to well under ``lease_s`` (NTP does).
+A worker's identity is a random token (:func:`new_owner`); where the process can be located, its
+boot id, pid namespace and pid follow the token (``token@boot/pidns/pid``), for that shortcut
+only. Leases are timed by the **database's clock**: ``lease_until`` is written as the database's
+now plus ``lease_s``, and a takeover is an update whose condition compares ``lease_until`` with
+the database's now, so the workers' own clocks never decide (they may disagree by any amount).
+Claims are compare-and-set updates on a ``version`` column, each statement its own transaction, so
+they are atomic on SQLite, PostgreSQL and MySQL alike.
+
+The heartbeat logs every failure to renew (logger ``robbench_plugin.store``) and keeps trying; once
+the lease is found lost (another worker owns the run), the worker stops training that run at its
+next epoch with :class:`LeaseLostError` and waits for the new owner's result.
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import sys
@@ -47,6 +59,7 @@ STATUSES = ("running", "partial", "done")
 DEFAULT_LEASE_S = 120.0
 DEFAULT_POLL_S = 0.5
 TABLE_NAME = "robbench_live_runs"
+log = logging.getLogger(__name__)
 
 
 class LeaseLostError(RobBenchError):
@@ -102,9 +115,23 @@ class Claim:
     run: Run | None
 
 
+def _process_locator() -> str | None:
+    """``boot_id/pid namespace/pid`` of this process, or None where the system does not say (not
+    Linux): what makes "this pid no longer exists" a fact and not a guess."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        pidns = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+    return f"{boot}/{pidns}/{os.getpid()}" if boot and pidns else None
+
+
 def new_owner() -> str:
-    """A worker identity: ``host/pid/random``."""
-    return f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
+    """A worker identity: a random token, followed by ``@<boot id>/<pid namespace>/<pid>`` where the
+    process can be located (see :func:`_owner_gone`)."""
+    token = uuid.uuid4().hex
+    where = _process_locator()
+    return f"{token}@{where}" if where else token
 
 
 def current_node() -> str:
@@ -120,10 +147,19 @@ def current_node() -> str:
 
 
 def _owner_gone(owner: str) -> bool:
-    """True when ``owner`` was a process of this machine that no longer exists."""
-    host, _, rest = owner.partition("/")
-    pid = rest.partition("/")[0]
-    if host != socket.gethostname() or not pid.isdigit():
+    """True only when ``owner`` certainly was a process that no longer exists: it ran in the same
+    boot of the kernel and the same pid namespace as this process, and its pid is free here. Any
+    other owner (another machine or container, an older identity form) is waited for until its
+    lease runs out."""
+    _, at, where = owner.partition("@")
+    mine = _process_locator()
+    if not at or mine is None:
+        return False
+    boot, _, rest = where.partition("/")
+    pidns, _, pid = rest.rpartition("/")
+    my_boot, _, my_rest = mine.partition("/")
+    my_pidns = my_rest.rpartition("/")[0]
+    if boot != my_boot or pidns != my_pidns or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)
@@ -132,6 +168,21 @@ def _owner_gone(owner: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def _db_now(engine) -> Any:
+    """The database's clock as an SQL expression: seconds since the epoch (a float)."""
+    import sqlalchemy as sa
+
+    backend = engine.dialect.name
+    if backend == "sqlite":
+        return sa.literal_column("((julianday('now') - 2440587.5) * 86400.0)")
+    if backend == "postgresql":
+        return sa.literal_column("extract(epoch from clock_timestamp())").cast(sa.Float)
+    if backend in ("mysql", "mariadb"):
+        return sa.literal_column("UNIX_TIMESTAMP(NOW(6))").cast(sa.Float)
+    raise RobBenchError(f"the results store has no clock for the {backend} database; use SQLite, PostgreSQL or "
+                        "MySQL")
 
 
 def resolve_url(store: str | Path | None) -> str:
@@ -315,15 +366,15 @@ class ResultsStore:
     # --- claiming ---------------------------------------------------------------------
     def claim(self, key: RunKey, owner: str, epochs: int) -> Claim:
         """Try to own ``key`` to train it up to ``epochs``: ``ready`` when it already holds that
-        many epochs (or is done), ``busy`` while another worker's lease is live, else ``claimed``
-        (a new run is created as ``running``; a partial run or one whose owner is gone is taken
-        over with what it holds)."""
+        many epochs (or is done), ``busy`` while another worker's lease is live by the database's
+        clock, else ``claimed`` (a new run is created as ``running``; a partial run, or one whose
+        lease has run out or whose owner is certainly gone, is taken over with what it holds)."""
         import sqlalchemy as sa
 
         engine, t = self._connect()
+        now = _db_now(engine)
         while True:
             run = self.get(key)
-            now = time.time()
             if run is None:
                 try:
                     with engine.begin() as conn:
@@ -337,16 +388,18 @@ class ResultsStore:
                 return Claim("claimed", self.get(key))
             if run.status == "done" or run.epochs_done >= epochs:
                 return Claim("ready", run)
-            held = (run.owner is not None and run.owner != owner and run.lease_until is not None
-                    and run.lease_until > now and not _owner_gone(run.owner))
-            if held:
-                return Claim("busy", run)
+            free = sa.or_(t.c.owner.is_(None), t.c.owner == owner, t.c.lease_until.is_(None), t.c.lease_until <= now)
+            if run.owner is not None and _owner_gone(run.owner):
+                free = sa.or_(free, t.c.owner == run.owner)
             with engine.begin() as conn:
-                res = conn.execute(sa.update(t).where(key.where(t), t.c.version == run.version).values(
+                res = conn.execute(sa.update(t).where(key.where(t), t.c.version == run.version, free).values(
                     owner=owner, lease_until=now + self.lease_s, status="running", claims=t.c.claims + 1,
                     version=t.c.version + 1, updated_at=now))
             if res.rowcount == 1:
                 return Claim("claimed", self.get(key))
+            after = self.get(key)
+            if after is not None and after.version == run.version:
+                return Claim("busy", after)  # unchanged and not free: another worker's lease is live
             # someone else changed it in between: look again
 
     def _owned_update(self, key: RunKey, by: str, **values: Any) -> None:
@@ -354,7 +407,7 @@ class ResultsStore:
         import sqlalchemy as sa
 
         engine, t = self._connect()
-        values.setdefault("updated_at", time.time())
+        values.setdefault("updated_at", _db_now(engine))
         with engine.begin() as conn:
             res = conn.execute(sa.update(t).where(key.where(t), t.c.owner == by).values(
                 version=t.c.version + 1, **values))
@@ -363,9 +416,14 @@ class ResultsStore:
             raise LeaseLostError(f"run {key} is no longer owned by {by} (owner now "
                                  f"{run.owner if run else None}): its lease ran out and another worker took it over")
 
+    def _lease_end(self) -> Any:
+        """The end of a lease renewed now: the database's clock plus ``lease_s``."""
+        engine, _ = self._connect()
+        return _db_now(engine) + self.lease_s
+
     def heartbeat(self, key: RunKey, owner: str) -> None:
         """Renew the lease (raises :class:`LeaseLostError` if the caller no longer owns the run)."""
-        self._owned_update(key, owner, lease_until=time.time() + self.lease_s)
+        self._owned_update(key, owner, lease_until=self._lease_end())
 
     def save_progress(self, key: RunKey, owner: str, record: dict, checkpoint: bytes | None, node: str | None,
                       new_epochs: int, done: bool = False) -> None:
@@ -379,7 +437,7 @@ class ResultsStore:
         if done:
             values.update(status="done", checkpoint=None, owner=None, lease_until=None)
         else:
-            values.update(checkpoint=checkpoint, lease_until=time.time() + self.lease_s)
+            values.update(checkpoint=checkpoint, lease_until=self._lease_end())
         self._owned_update(key, owner, **values)
 
     def release(self, key: RunKey, owner: str) -> None:
@@ -394,7 +452,7 @@ class ResultsStore:
         import sqlalchemy as sa
 
         engine, t = self._connect()
-        now = time.time()
+        now = _db_now(engine)
         try:
             with engine.begin() as conn:
                 conn.execute(sa.insert(t).values(
@@ -421,21 +479,36 @@ class ResultsStore:
 
 
 class _Heartbeat:
+    """Renews a lease from a thread every ``lease_s / 4`` seconds. A failed renewal is logged and
+    tried again at the next beat; a lost lease (another worker owns the run) is logged, ends the
+    thread and sets :attr:`lost`, which :meth:`check` turns into :class:`LeaseLostError`."""
+
     def __init__(self, store: ResultsStore, key: RunKey, owner: str):
         self.store, self.key, self.owner = store, key, owner
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.lost = False
+        self.failures = 0
 
     def _beat(self) -> None:
         while not self._stop.wait(self.store.lease_s / 4):
             try:
                 self.store.heartbeat(self.key, self.owner)
-            except LeaseLostError:
+            except LeaseLostError as exc:
                 self.lost = True
+                log.error("lease lost: %s; this worker stops training the run at its next epoch", exc)
                 return
-            except Exception:  # a transient database error: try again at the next beat
-                continue
+            except Exception as exc:  # e.g. the database unreachable for a while: try again at the next beat
+                self.failures += 1
+                log.warning("could not renew the lease on run %s (attempt failed: %s: %s); retrying in %.1f s",
+                            self.key, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "",
+                            self.store.lease_s / 4)
+
+    def check(self) -> None:
+        """Raise :class:`LeaseLostError` if the lease was found lost."""
+        if self.lost:
+            raise LeaseLostError(f"the lease on run {self.key} was lost (another worker owns it now): stopped "
+                                 "training it here")
 
     def __enter__(self) -> "_Heartbeat":
         self._thread = threading.Thread(target=self._beat, name="robbench-lease", daemon=True)
@@ -446,4 +519,3 @@ class _Heartbeat:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-

@@ -21,6 +21,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("sqlalchemy")
 
 from robbench_plugin.live import LiveBenchmark  # noqa: E402
+from robbench_plugin.space import Arch  # noqa: E402
 from robbench_plugin.store import LeaseLostError, ResultsStore, RunKey  # noqa: E402
 from robbench_plugin.train import Recipe, train  # noqa: E402
 
@@ -229,3 +230,148 @@ def _fresh_pg(request) -> str:
     from .pg import new_database
 
     return new_database(*request.getfixturevalue("postgres_server"))
+
+
+# --- leases decided by the lease itself -----------------------------------------------------------
+HOLDER = textwrap.dedent("""
+    import sys, time
+    from robbench_plugin.store import ResultsStore, RunKey, new_owner
+    url, hold = sys.argv[1], float(sys.argv[2])
+    store = ResultsStore(url, lease_s=1.0)
+    key = RunKey("digits", "k", "fp32", "cpu", 10, 0)
+    owner = new_owner()
+    assert store.claim(key, owner, 3).state == "claimed"
+    with store.lease(key, owner) as beat:
+        print("claimed", owner, flush=True)
+        time.sleep(hold)
+    print("lost" if beat.lost else "held", flush=True)
+""")
+
+
+def test_a_live_worker_in_another_pid_namespace_with_the_same_hostname_keeps_its_run(tmp_path):
+    """A worker in its own pid namespace (as in a container sharing the host name) claims a run and
+    renews its lease; its pid (77777, set through the namespace's ns_last_pid) does not exist in
+    this namespace. A worker here must see the run as busy for as long as the lease is renewed, not
+    take it over because "host matches and the pid is gone" (what host+pid identities did)."""
+    import shutil
+
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and util-linux's unshare to make a pid namespace")
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    script = tmp_path / "holder.py"
+    script.write_text(HOLDER)
+    proc = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c",
+                             f"echo 77776 > /proc/sys/kernel/ns_last_pid && {sys.executable} {script} {url} 4; true"],
+                            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    words = proc.stdout.readline().split()
+    assert words[0] == "claimed", words
+    with pytest.raises(ProcessLookupError):
+        os.kill(77777, 0)  # no such process here
+    store = ResultsStore(url, lease_s=1.0)
+    key = RunKey("digits", "k", "fp32", "cpu", 10, 0)
+    end = time.time() + 2.5  # more than two leases, all renewed by the holder's heartbeat
+    while time.time() < end:
+        assert store.claim(key, "other-worker", 3).state == "busy"
+        time.sleep(0.1)
+    assert proc.stdout.readline().strip() == "held" and proc.wait(timeout=30) == 0
+    assert "77777" in words[1]  # the holder had that pid (in its own namespace)
+    time.sleep(1.1)  # the holder stopped renewing: its lease runs out
+    assert store.claim(key, "other-worker", 3).state == "claimed"
+
+
+def test_only_a_process_certainly_gone_is_taken_over_before_its_lease_ends(tmp_path):
+    """The shortcut needs the same boot and pid namespace: an owner of another namespace (or
+    another machine, or an identity without a locator) is waited for even when its pid is free
+    here; an owner of this namespace whose pid is free is taken over at once."""
+    from robbench_plugin.store import _process_locator, new_owner
+
+    here = _process_locator()
+    assert here is not None  # Linux: boot id and pid namespace are readable
+    boot, pidns = here.split("/")[0], here.split("/", 1)[1].rpartition("/")[0]
+    dead = 4194000  # above any pid in use here
+    with pytest.raises(ProcessLookupError):
+        os.kill(dead, 0)
+    store = ResultsStore(tmp_path, lease_s=60.0)
+    owners = {"other namespace": f"a@{boot}/pid:[1]/{dead}", "other boot": f"b@0000-boot/{pidns}/{dead}",
+              "no locator": "c", "old form": f"host/{dead}/x"}
+    for uid, (what, owner) in enumerate(owners.items()):
+        key = RunKey("digits", "k", "fp32", "cpu", uid, 0)
+        assert store.claim(key, owner, 3).state == "claimed"
+        assert store.claim(key, new_owner(), 3).state == "busy", what
+    key = RunKey("digits", "k", "fp32", "cpu", 99, 0)
+    assert store.claim(key, f"d@{boot}/{pidns}/{dead}", 3).state == "claimed"
+    assert store.claim(key, new_owner(), 3).state == "claimed"  # certainly gone: taken over at once
+    assert new_owner() != new_owner() and new_owner().endswith(f"/{os.getpid()}")
+
+
+@pytest.mark.parametrize("skew_s", [3600.0, -3600.0])
+def test_worker_clocks_do_not_decide_leases(store_url, monkeypatch, skew_s):
+    """A worker whose clock is an hour ahead must not see a live lease as expired, and one whose
+    clock is an hour behind must not write a lease that has already expired: leases are timed by
+    the database's clock."""
+    import robbench_plugin.store as store_module
+
+    store = ResultsStore(store_url, lease_s=30.0)
+    key = RunKey("digits", "k", "fp32", "cpu", 10, int(skew_s > 0))
+    real = time.time
+    monkeypatch.setattr(store_module.time, "time", lambda: real() + skew_s)
+    assert store.claim(key, "skewed-owner", 3).state == "claimed"
+    assert store.claim(key, "other", 3).state == "busy"
+    store.heartbeat(key, "skewed-owner")
+    monkeypatch.setattr(store_module.time, "time", real)
+    assert store.claim(key, "other", 3).state == "busy"
+    run = store.get(key)
+    assert abs(run.lease_until - (real() + 30.0)) < 5.0  # the database's now + lease_s
+
+
+def test_a_database_outage_during_heartbeats_is_logged_and_a_lost_lease_stops_training(tmp_path, monkeypatch,
+                                                                                     caplog):
+    """Heartbeats that fail (the database unreachable) are logged and retried; the lease survives an
+    outage shorter than the lease. When the outage outlasts the lease and another worker takes the
+    run, the heartbeat finds the lease lost and the trainer stops at its next epoch with a clear
+    message, saving nothing more."""
+    import logging
+
+    import sqlalchemy as sa
+
+    caplog.set_level(logging.WARNING, logger="robbench_plugin.store")
+    store = ResultsStore(tmp_path, lease_s=0.8)
+    key = RunKey("digits", "k", "fp32", "cpu", 10, 0)
+    real = ResultsStore.heartbeat
+    outage = {"until": time.time() + 0.5}
+
+    def flaky(self, k, owner):
+        if time.time() < outage["until"]:
+            raise sa.exc.OperationalError("UPDATE ...", {}, Exception("could not connect to server"))
+        return real(self, k, owner)
+
+    monkeypatch.setattr(ResultsStore, "heartbeat", flaky)
+    assert store.claim(key, "me", 3).state == "claimed"
+    with store.lease(key, "me") as beat:
+        time.sleep(1.2)  # the outage (0.5 s) is shorter than the lease (0.8 s): renewed after it
+        assert beat.failures >= 1 and not beat.lost
+        assert store.claim(key, "other", 3).state == "busy"
+    assert any("could not renew the lease" in r.getMessage() for r in caplog.records)
+
+    # an outage longer than the lease: another worker takes over; the trainer must stop
+    bench = LiveBenchmark("digits", RECIPE, device="cpu", store=ResultsStore(tmp_path / "b", lease_s=0.4))
+    run_key = bench.run_key(0)
+    outage["until"] = time.time() + 1e9  # every heartbeat fails from now on
+    claim = bench.store.claim(run_key, "trainer", 3)
+    slept = []
+    import robbench_plugin.train.loop as loop
+
+    original_train = loop.train
+
+    def train_then_steal(*args, **kwargs):
+        time.sleep(0.6)  # the lease (0.4 s) runs out while no heartbeat gets through
+        assert bench.store.claim(run_key, "thief", 3).state == "claimed"
+        outage["until"] = 0  # the database is back: the next heartbeat finds the lease lost
+        time.sleep(0.3)
+        slept.append(True)
+        return original_train(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "train", train_then_steal)
+    with pytest.raises(LeaseLostError, match="stopped training it here"):
+        bench._train_claimed(Arch.parse(0), run_key, "trainer", claim.run, 3, None)
+    assert slept and bench.store.get(run_key).owner == "thief" and bench.store.get(run_key).epochs_done == 0
