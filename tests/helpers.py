@@ -53,3 +53,24 @@ def load_example(name: str):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def run_fresh(code: str, hash_seed: int, rng_seed: int, timeout: float = 600) -> str:
+    """Run ``code`` in a new Python process (the repository on its path) and return what it prints.
+
+    The process differs from any other in what a careless implementation could depend on: its
+    ``PYTHONHASHSEED`` is ``hash_seed``, and its global ``random``/``numpy.random`` generators are
+    seeded with ``rng_seed`` and advanced ``rng_seed`` draws before ``code`` runs. A determinism test
+    runs the same work in two such processes with different values: equal outputs then cannot come
+    from a shared process or from a generator state that happened to be restored."""
+    import os
+    import subprocess
+    import sys
+
+    prelude = (f"import random, numpy\nrandom.seed({rng_seed}); numpy.random.seed({rng_seed})\n"
+               f"[random.random() for _ in range({rng_seed})]; numpy.random.rand({rng_seed})\n")
+    env = {**os.environ, "PYTHONHASHSEED": str(hash_seed), "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-c", prelude + code], cwd=str(ROOT), env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout

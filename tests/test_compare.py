@@ -60,18 +60,43 @@ def test_unknown_searcher():
         available("optuna:cmaes2")
 
 
+COMPARE_IN_A_FRESH_PROCESS = """
+from robbench_plugin.compare import CompareSpec, compare
+compare({searchers!r}, 2, CompareSpec("digits", budget=15), {out!r}, workers=1, log=lambda line: None)
+"""
+
+
 def test_same_comparison_twice_gives_identical_files(tmp_path):
-    """Every searcher, Syne Tune's included, repeats exactly: the run files and evaluations.csv of
-    the same command are byte-identical."""
+    """Every searcher, Syne Tune's included, repeats exactly: the run files, evaluations.csv and
+    summary.csv of the same comparison are byte-identical when made in two fresh processes whose
+    hash seeds and global generator states differ."""
     pytest.importorskip("syne_tune")
+    from .helpers import run_fresh
+
     searchers = ["random", "optuna:tpe", "optuna:nsga2", "syne-tune:moasha", "syne-tune:morea"]
-    cspec = CompareSpec("digits", budget=15)
-    for name in ("a", "b"):
-        compare(searchers, 2, cspec, tmp_path / name, workers=1, log=lambda line: None)
+    for name, seed in (("a", 1), ("b", 2)):
+        run_fresh(COMPARE_IN_A_FRESH_PROCESS.format(searchers=searchers, out=str(tmp_path / name)),
+                  hash_seed=seed, rng_seed=3 * seed)
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a" / "runs").glob("*.csv"))
     assert len(files) == 10
     for rel in files + [Path("evaluations.csv"), Path("summary.csv")]:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+def test_compare_leaves_the_callers_global_generators_as_they_were(tmp_path):
+    """Running a comparison in this process (workers=1) changes neither Python's nor NumPy's global
+    generator state."""
+    pytest.importorskip("syne_tune")
+    import random
+
+    random.seed(9)
+    np.random.seed(9)
+    py_state, np_state = random.getstate(), np.random.get_state()
+    compare(["random", "optuna:tpe", "syne-tune:morea"], 1, CompareSpec("digits", budget=10), tmp_path / "c",
+            workers=1, log=lambda line: None)
+    assert random.getstate() == py_state
+    after = np.random.get_state()
+    assert (after[1] == np_state[1]).all() and after[2:] == np_state[2:]
 
 
 def test_a_changed_setting_never_reuses_runs(tmp_path, capsys):

@@ -172,15 +172,109 @@ def test_bad_inputs(bb):
         simulate(bb, make_scheduler("random", bb), max_num_trials=2, seed=1)
 
 
-@pytest.mark.parametrize("name, workers", [("moasha", 2), ("morea", 2), ("asha", 1)])
-def test_simulation_repeats_exactly(bb, name, workers):
-    """The same blackbox, scheduler seed and limits give the same frame, row for row (Syne Tune's
-    clock would otherwise count the scheduler's real compute time)."""
-    def run():
-        return simulate(bb, make_scheduler(name, bb, metrics=[METRIC_VALID_ERROR, METRIC_ROBUST_ERROR], seed=2),
-                        n_workers=workers, max_num_trials=40)
+SIMULATE_IN_A_FRESH_PROCESS = """
+import logging
+logging.getLogger("syne_tune").setLevel(logging.ERROR)
+from robbench_plugin.adapters.syne_tune import (METRIC_ROBUST_ERROR, METRIC_VALID_ERROR, load_blackbox,
+                                                make_scheduler, simulate)
+from tests.helpers import curves_bench
+bb = load_blackbox(curves_bench())
+df = simulate(bb, make_scheduler({name!r}, bb, metrics=[METRIC_VALID_ERROR, METRIC_ROBUST_ERROR], seed=2),
+              n_workers={workers}, max_num_trials=40)
+print(len(df))
+print(df.astype(str).to_csv(index=False))
+"""
 
-    a, b = run(), run()
-    assert len(a) == len(b) > 40
-    for col in a.columns:
-        assert a[col].astype(str).tolist() == b[col].astype(str).tolist(), col
+
+@pytest.mark.parametrize("name, workers", [("moasha", 2), ("morea", 2), ("asha", 1)])
+def test_simulation_repeats_exactly(name, workers):
+    """The same blackbox, scheduler seed and limits give the same frame, row for row, in two fresh
+    processes whose hash seeds and global generator states differ (Syne Tune's clock would count the
+    scheduler's real compute time, and its searchers draw from the global generators besides their
+    own: both are handled by simulate, not by the process the runs share)."""
+    from .helpers import run_fresh
+
+    code = SIMULATE_IN_A_FRESH_PROCESS.format(name=name, workers=workers)
+    a, b = run_fresh(code, hash_seed=1, rng_seed=1), run_fresh(code, hash_seed=2, rng_seed=7)
+    assert int(a.split()[0]) > 40
+    assert a == b
+
+
+@pytest.fixture(scope="module")
+def digits_bb():
+    return load_blackbox("digits")
+
+
+# (limits of one simulation) -> the limit that binds; "big" values never bind
+LIMIT_CASES = {
+    "simulated time": ({"max_wallclock_time": 20.0}, "time"),
+    "simulated time + a training time that does not bind": ({"max_wallclock_time": 20.0, "max_training_time": 1e9},
+                                                            "time"),
+    "simulated time + trials that do not bind": ({"max_wallclock_time": 20.0, "max_num_trials": 10**6}, "time"),
+    "training time": ({"max_training_time": 30.0}, "training"),
+    "training time + a simulated time that does not bind": ({"max_training_time": 30.0, "max_wallclock_time": 1e9},
+                                                            "training"),
+    "training time + evaluations that do not bind": ({"max_training_time": 30.0, "max_num_evaluations": 10**6},
+                                                     "training"),
+    "trials + simulated time and training time that do not bind": (
+        {"max_num_trials": 12, "max_wallclock_time": 1e9, "max_training_time": 1e9}, "trials"),
+    "simulated time binding before the training time": ({"max_wallclock_time": 10.0, "max_training_time": 30.0},
+                                                         "time"),
+    "training time binding before the simulated time": ({"max_wallclock_time": 40.0, "max_training_time": 30.0},
+                                                        "training"),
+}
+
+
+@pytest.mark.parametrize("case", list(LIMIT_CASES))
+def test_every_limit_is_on_the_simulated_clock(digits_bb, case):
+    """Each limit of simulate, alone or with others, stops the run on the simulated clock: a
+    simulated-time limit W when the simulator's clock passes W (a result past W is the one that
+    stops it; the run takes far less real time than W when results are cheap), a training-time
+    limit T when the reported training time reaches T, a trial limit at that many trials; and a
+    limit that does not bind changes nothing (the same frame as the binding limit alone)."""
+    import time
+
+    limits, binding = LIMIT_CASES[case]
+
+    def run(**kw):
+        return simulate(digits_bb, make_scheduler("asha", digits_bb, seed=0), n_workers=2, **kw)
+
+    started = time.perf_counter()
+    df = run(**limits)
+    seconds = time.perf_counter() - started
+    clock, spent = df["st_tuner_time"].to_numpy(), df["metric_runtime"].astype(float).to_numpy()
+    order = np.argsort(clock, kind="stable")
+    if binding == "time":
+        w = limits["max_wallclock_time"]
+        assert clock.max() > w and (clock > w).sum() <= 2  # stopped by the first results past W (2 workers)
+        assert spent.sum() < limits.get("max_training_time", np.inf)
+        alone = run(max_wallclock_time=w)
+        assert seconds < w / 2, "the simulated-time limit was waited out in real time"
+    elif binding == "training":
+        t = limits["max_training_time"]
+        cumulative = np.cumsum(spent[order])
+        assert cumulative[-1] >= t and cumulative[-2] < t  # the last result is the one that reached T
+        assert clock.max() <= limits.get("max_wallclock_time", np.inf)
+        alone = run(max_training_time=t)
+    else:
+        # Syne Tune stops once one trial past the limit has started (it may not have reported yet)
+        assert limits["max_num_trials"] <= df["trial_id"].nunique() <= limits["max_num_trials"] + 1
+        alone = run(max_num_trials=limits["max_num_trials"])
+    assert len(df) == len(alone) and (df["trial_id"].to_numpy() == alone["trial_id"].to_numpy()).all()
+    assert np.allclose(clock, alone["st_tuner_time"].to_numpy())
+
+
+def test_simulate_leaves_the_callers_global_generators_as_they_were(digits_bb):
+    """A seeded script must not drift with the number of simulate calls: Python's and NumPy's global
+    generator states are the same before and after (the scheduler is made before the first state is
+    taken, so only simulate is measured)."""
+    import random
+
+    random.seed(5)
+    np.random.seed(5)
+    scheduler = make_scheduler("moasha", digits_bb, metrics=[METRIC_VALID_ERROR, METRIC_ROBUST_ERROR], seed=3)
+    py_state, np_state = random.getstate(), np.random.get_state()
+    simulate(digits_bb, scheduler, n_workers=2, max_num_trials=10)
+    assert random.getstate() == py_state
+    after = np.random.get_state()
+    assert after[0] == np_state[0] and (after[1] == np_state[1]).all() and after[2:] == np_state[2:]

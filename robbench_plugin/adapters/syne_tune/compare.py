@@ -31,8 +31,8 @@ def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int
     draws them) take; the others ``budget`` trials."""
     import logging
 
-    from ..problem import arch_from_params
-    from ..space import NUM_ARCHS
+    from ...problem import arch_from_params
+    from ...space import NUM_ARCHS
 
     logging.getLogger("syne_tune").setLevel(logging.ERROR)
     missing = [o for o in objectives if o not in COMPARE_METRICS]
