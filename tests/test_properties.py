@@ -1,9 +1,14 @@
-"""Property-based tests (Hypothesis): every generated input to a parser, a query or the command line
-gives a valid result or the package's own error (:class:`RobBenchError`), never another exception;
-and what parses, parses to the right thing (round trips against the index order)."""
+"""Property-based tests (Hypothesis) that can fail: a valid generated input must succeed and agree
+with an independent path (the table's long frame; query = query_many row = to_frame cell; the command
+line prints the API's numbers), and an invalid one must raise the package's own error naming the
+input. Validity is decided here, independently of the code under test: architectures from the
+published NB201 strings (tests/data/nb201_meta.json.gz), metrics, seeds and fidelities from the rows
+the table holds."""
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
 
 import numpy as np
 import pytest
@@ -13,11 +18,19 @@ from hypothesis import strategies as st
 from robbench_plugin import Arch, load_benchmark
 from robbench_plugin.cli import main, make_parser
 from robbench_plugin.cli_args import constraint, fractions, int_at_least, name_list
+from robbench_plugin.costs import DATASET_SPECS
 from robbench_plugin.errors import RobBenchError
 from robbench_plugin.space import EDGES, NUM_ARCHS, OPS
 from robbench_plugin.train.recipe import Recipe
 
+from .conftest import DATA
+
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+with gzip.open(DATA / "nb201_meta.json.gz", "rt") as _fh:
+    _META = json.load(_fh)["ids"]
+PUBLISHED = {v["nb201-string"]: int(k) for k, v in _META.items()}  # the 15625 cells, by NB201's own index
+UID_OF = {int(k): int(v["isomorph"]) for k, v in _META.items()}
 
 op_names = st.sampled_from(OPS)
 op_like = st.one_of(op_names, st.integers(-3, 8), st.text(max_size=14), st.none(), st.booleans(),
@@ -39,15 +52,43 @@ def mutated(text: str, data) -> str:
     return text[:pos] + ch + text[pos + 1:]
 
 
+def published_index(value) -> int | None:
+    """NB201's index of ``value`` when it is a valid cell form, by the published facts alone: an
+    int in range (not a bool), a published NB201 string, or six op names / op codes 0..4."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value) if 0 <= value < NUM_ARCHS else None
+    if isinstance(value, str):
+        return PUBLISHED.get(value)
+    if isinstance(value, (list, tuple)) and len(value) == 6:
+        if all(isinstance(v, str) and v in OPS for v in value):
+            names = list(value)
+        elif all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < len(OPS) for v in value):
+            names = [OPS[v] for v in value]
+        else:
+            return None
+        text = "+".join("|" + "|".join(f"{names[k]}~{src}" for k, (to, src) in enumerate(EDGES) if to == node) + "|"
+                        for node in (1, 2, 3))
+        return PUBLISHED[text]
+    return None
+
+
+def names_input(message: str, value) -> bool:
+    """Whether an error message names the bad input (as repr or as text)."""
+    return repr(value) in message or str(value) in message
+
+
 @SETTINGS
 @given(st.one_of(st.text(max_size=120), arch_strings, st.integers(-10**6, 10**6), st.lists(op_like, max_size=8),
+                 st.lists(op_names, min_size=6, max_size=6), st.lists(st.integers(0, 4), min_size=6, max_size=6),
                  st.floats(allow_nan=True), st.none(), st.booleans()))
-def test_arch_parse_gives_an_arch_or_our_error(value):
-    try:
-        a = Arch.parse(value)
-    except RobBenchError:
+def test_arch_parse_accepts_exactly_the_published_cells(value):
+    expected = published_index(value)
+    if expected is None:
+        with pytest.raises(RobBenchError):
+            Arch.parse(value)
         return
-    assert 0 <= a.index < NUM_ARCHS and Arch.parse(a.string).index == a.index
+    a = Arch.parse(value)
+    assert a.index == expected and a.uid == UID_OF[expected] and a.string in PUBLISHED
 
 
 @SETTINGS
@@ -61,13 +102,14 @@ def test_index_string_and_ops_round_trip(index):
 
 @SETTINGS
 @given(st.data())
-def test_a_mutated_arch_string_is_a_cell_or_our_error(data):
+def test_a_mutated_arch_string_is_a_cell_exactly_when_it_is_published(data):
     text = mutated(data.draw(arch_strings), data)
-    try:
-        a = Arch.from_string(text)
-    except RobBenchError:
+    if text not in PUBLISHED:
+        with pytest.raises(RobBenchError) as err:
+            Arch.from_string(text)
+        assert names_input(str(err.value), text)
         return
-    assert a.string == text  # only an exact NB201 string parses
+    assert Arch.from_string(text).index == PUBLISHED[text]
 
 
 @pytest.fixture(scope="module")
@@ -75,43 +117,157 @@ def bench():
     return load_benchmark()
 
 
-names = st.one_of(st.sampled_from(["clean", "robust", "params", "flops", "val_acc", "val_pgd_48.0_acc", "time_s",
-                                   "train_loss", "mean", "std", "0", "1", "2", "digits", "cifar10"]),
-                  st.text(max_size=12), st.integers(-3, 10), st.none())
+@pytest.fixture(scope="module")
+def facts(bench):
+    """What the table holds, read from its long frame: {(uid, metric, fidelity, seed label): value},
+    the metrics' fidelities and the seed labels."""
+    f = bench.table.frame
+    f = f[f["dataset"] == bench.dataset]
+    values = dict(zip(zip(f.uid.to_numpy().tolist(), f.metric.tolist(), f.fidelity.to_numpy().tolist(),
+                          f.seed.tolist()), f.value.to_numpy().tolist()))
+    fidelities = f.groupby("metric")["fidelity"].unique().map(lambda a: sorted(int(x) for x in a)).to_dict()
+    return Facts(values=values, fidelities=fidelities, seeds=sorted(f.seed.unique()))
+
+
+class Facts(dict):
+    """The table's facts (a dict with a short repr, for Hypothesis' reports)."""
+
+    def __repr__(self) -> str:
+        return f"<facts of {len(self['values'])} table values>"
+
+
+def expected_value(bench, facts, index: int, metric: str, seed: str, fidelity: int | None) -> float:
+    """The value the table holds for the class of ``index`` (NaN where it holds none), from the long
+    frame: a seed label's value, or the mean over the labels present; costs from the cost model."""
+    if metric in ("params", "flops"):
+        from robbench_plugin.costs import all_costs
+
+        return float(all_costs(bench.dataset, C=bench.table.meta.C, N=bench.table.meta.N)[metric][index])
+    name = bench.aliases.get(metric, metric)
+    fid = fidelity if fidelity is not None else facts["fidelities"][name][-1]
+    uid = UID_OF[index]
+    if seed == "mean":
+        got = [facts["values"][k] for k in ((uid, name, fid, s) for s in facts["seeds"]) if k in facts["values"]]
+        return float(np.mean(got)) if got else float("nan")
+    return facts["values"].get((uid, name, fid, seed), float("nan"))
+
+
+VALID_METRICS = ["clean", "robust", "params", "flops", "val_acc", "val_pgd_48.0_acc", "val_fgsm_24.0_acc", "time_s",
+                 "train_loss"]
+
+
+@st.composite
+def valid_queries(draw):
+    metric = draw(st.sampled_from(VALID_METRICS))
+    seed = draw(st.sampled_from(["mean", "0", "1", "2"]))
+    fidelity = None
+    if metric not in ("params", "flops"):
+        name = {"clean": "val_acc", "robust": "val_pgd_48.0_acc"}.get(metric, metric)
+        fidelity = draw(st.one_of(st.none(), st.sampled_from({"val_acc": [1, 2, 4, 8]}.get(name, [1, 2, 4, 8]))))
+    index = draw(st.one_of(st.integers(0, NUM_ARCHS - 1), st.sampled_from([0, 1, 10, 1462, 1651, 15624])))
+    return index, metric, seed, fidelity
 
 
 @SETTINGS
-@given(arch=st.integers(-5, NUM_ARCHS + 5), metric=names, seed=names,
-       fidelity=st.one_of(st.none(), st.integers(-2, 10), st.text(max_size=3)))
-def test_query_gives_values_or_our_error(bench, arch, metric, seed, fidelity):
-    try:
-        value = bench.query(arch, metric, seed=seed, fidelity=fidelity)
-    except RobBenchError:
+@given(valid_queries())
+def test_a_valid_query_agrees_with_the_table_query_many_and_to_frame(bench, facts, q):
+    index, metric, seed, fidelity = q
+    expected = expected_value(bench, facts, index, metric, seed, fidelity)
+    row = bench.query_many([index], [metric], seed=seed, fidelity=fidelity)
+    frame = bench.to_frame([metric], seed=seed, fidelity=fidelity).set_index("uid")
+    column = bench.resolve_metric(metric) if metric in frame.columns or bench.resolve_metric(metric) in frame.columns \
+        else metric
+    cell = frame.loc[UID_OF[index], column] if UID_OF[index] in frame.index else float("nan")
+    many = float(row[column].iloc[0] if column in row.columns else row[metric].iloc[0])
+    if np.isnan(expected):  # the table holds no value here: the scalar query says so, naming the cell
+        with pytest.raises(RobBenchError, match=f"arch {index}"):
+            bench.query(index, metric, seed=seed, fidelity=fidelity)
+        assert np.isnan(many) and np.isnan(cell)
         return
-    values = value if metric is None else {metric: value}  # all metrics when none is named
-    assert values and all(isinstance(v, float) for v in values.values())
-    accuracies = [v for m, v in values.items() if str(m) in ("clean", "robust") or str(m).endswith("_acc")]
-    assert all(0.0 <= v <= 1.0 for v in accuracies if v == v)
+    value = bench.query(index, metric, seed=seed, fidelity=fidelity)
+    assert value == pytest.approx(expected, rel=1e-6, abs=1e-7)
+    assert many == value
+    # to_frame has a row per class: accuracies are the class's, costs those of its representative cell
+    assert cell == (value if metric not in ("params", "flops")
+                    else pytest.approx(expected_value(bench, facts, UID_OF[index], metric, seed, None), rel=1e-9))
+    if metric not in ("params", "flops", "time_s", "train_loss"):
+        assert 0.0 <= value <= 1.0
+
+
+junk = st.one_of(st.text(max_size=12), st.integers(-3, 10), st.none(), st.floats(allow_nan=True))
 
 
 @SETTINGS
-@given(st.lists(names, max_size=4), names)
-def test_query_many_gives_a_frame_or_our_error(bench, metrics, seed):
-    try:
-        df = bench.query_many(np.arange(0, NUM_ARCHS, 997), metrics, seed=seed)
-    except RobBenchError:
+@given(metric=junk, seed=junk)
+def test_an_invalid_metric_or_seed_is_our_error_naming_it(bench, facts, metric, seed):
+    metric_ok = metric is None or isinstance(metric, str) and (metric in bench.aliases or metric in bench.metrics)
+    seed_ok = isinstance(seed, str) and seed in bench.seeds or (isinstance(seed, int) and str(seed) in bench.seeds
+                                                              and not isinstance(seed, bool))
+    if metric_ok and seed_ok:
+        return  # both valid: the agreement test covers it
+    with pytest.raises(RobBenchError) as err:
+        bench.query(1000, metric, seed=seed)
+    assert names_input(str(err.value), metric if not metric_ok else seed)
+    with pytest.raises(RobBenchError):
+        bench.query_many([1000, 5], None if metric is None else [metric], seed=seed)
+
+
+@SETTINGS
+@given(st.one_of(st.integers(-10**6, -1), st.integers(NUM_ARCHS, 10**6), st.text(max_size=10), st.booleans()))
+def test_an_invalid_arch_is_our_error_naming_it(bench, arch):
+    if published_index(arch) is not None:
         return
-    assert len(df) == len(range(0, NUM_ARCHS, 997))
+    with pytest.raises(RobBenchError) as err:
+        bench.query(arch, "robust")
+    assert names_input(str(err.value), arch)
 
 
 @SETTINGS
-@given(dataset=names, name=names, mode=names)
-def test_load_benchmark_gives_a_benchmark_or_our_error(dataset, name, mode):
-    try:
+@given(st.one_of(st.integers(-3, 12), st.text(max_size=3)))
+def test_a_fidelity_the_table_lacks_is_our_error(bench, facts, fidelity):
+    if isinstance(fidelity, int) and fidelity in facts["fidelities"]["val_acc"]:
+        assert bench.query(1000, "clean", fidelity=fidelity) == pytest.approx(
+            expected_value(bench, facts, 1000, "clean", "mean", fidelity), rel=1e-6)
+        return
+    with pytest.raises(RobBenchError):
+        bench.query(1000, "clean", fidelity=fidelity)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(VALID_METRICS), min_size=1, max_size=4, unique=True),
+       st.lists(st.integers(0, NUM_ARCHS - 1), min_size=1, max_size=6), st.sampled_from(["mean", "0"]))
+def test_query_many_rows_equal_scalar_queries(bench, facts, metrics, archs, seed):
+    df = bench.query_many(archs, metrics, seed=seed)
+    assert len(df) == len(archs) and df["index"].tolist() == archs
+    assert df["uid"].tolist() == [UID_OF[a] for a in archs]
+    for i, a in enumerate(archs):
+        for m in metrics:
+            col = m if m in df.columns else bench.resolve_metric(m)
+            expected = expected_value(bench, facts, a, m, seed, None)
+            got = float(df[col].iloc[i])
+            assert (np.isnan(got) and np.isnan(expected)) or got == pytest.approx(expected, rel=1e-6, abs=1e-7)
+
+
+@SETTINGS
+@given(name=st.one_of(st.sampled_from(["digits", "nas-robbench-201", "build", "cifar10"]), junk),
+       dataset=st.one_of(st.sampled_from(["digits", "cifar10", None]), junk),
+       mode=st.one_of(st.sampled_from(["tabular", "surrogate", "live"]), junk))
+def test_load_benchmark_is_the_digits_table_or_our_error(bench, name, dataset, mode):
+    # valid here without other files: the embedded digits table (dataset digits or default), tabular
+    if name == "digits" and dataset in (None, "digits") and mode == "tabular":
         b = load_benchmark(name, dataset=dataset, mode=mode)
-    except RobBenchError:
+        assert b.dataset == "digits" and b.table.sha256() == bench.table.sha256()
         return
-    assert b.dataset == dataset or dataset is None
+    if name == "digits" and dataset in (None, "digits") and mode == "surrogate":
+        return  # the surrogate kind, tested in its own file
+    if mode == "live" and name in ("digits", "nas-robbench-201") and (dataset is None or dataset in DATASET_SPECS):
+        return  # live benchmarks train on demand, on any dataset (tested in test_live_*)
+    with pytest.raises(RobBenchError) as err:
+        load_benchmark(name, dataset=dataset, mode=mode)
+    bad = mode if mode not in ("tabular", "surrogate", "live") else name if name not in (
+        "digits", "nas-robbench-201", "build") else None
+    if bad is not None:
+        assert names_input(str(err.value), bad)
 
 
 recipe_fields = {
@@ -189,16 +345,63 @@ def test_argument_parsing_gives_a_namespace_or_a_clean_exit(command, pairs):
 
 
 @SETTINGS
-@given(st.sampled_from(["query 1000", "query", "top", "top --pareto", "export --format csv --out"]),
-       st.lists(st.tuples(st.sampled_from(["--metric", "--fidelity", "--table-seed", "--by", "-n", "--dataset",
-                                           "--benchmark", "--pareto"]), VALUES), max_size=3))
-def test_reading_commands_exit_0_or_2(tmp_path_factory, capsys, command, pairs):
-    argv = command.split() + [x for pair in pairs for x in pair]
-    if argv[-1] == "--out":
-        argv.append(str(tmp_path_factory.mktemp("export") / "x.csv"))
+@given(valid_queries())
+def test_a_valid_query_command_exits_0_with_the_apis_numbers(bench, capsys, q):
+    index, metric, seed, fidelity = q
+    argv = ["query", str(index), "--metric", metric, "--table-seed", seed]
+    if fidelity is not None:
+        argv += ["--fidelity", str(fidelity)]
+    code = main(argv)
+    out, err = capsys.readouterr()
     try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse: --help or a bad option value
-        code = exc.code
-    capsys.readouterr()
-    assert code in (0, 2)
+        expected = bench.query(index, metric, seed=seed, fidelity=fidelity)
+    except RobBenchError as exc:  # no value in the table: the command says the same, one line, exit 2
+        assert code == 2 and err.strip() == f"robbench query: error: {exc}"
+        return
+    assert code == 0, err
+    printed = json.loads(out)
+    key = metric if metric in printed else bench.resolve_metric(metric)
+    assert printed["index"] == index and printed["uid"] == UID_OF[index] and printed[key] == expected
+
+
+@SETTINGS
+@given(st.sampled_from(["clean", "robust", "params", "val_fgsm_48.0_acc"]), st.integers(1, 12),
+       st.sampled_from(["mean", "0"]))
+def test_a_valid_top_command_lists_the_apis_best(bench, capsys, by, n, seed):
+    assert main(["top", "--by", by, "-n", str(n), "--table-seed", seed]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    metric = bench.resolve_metric(by)
+    frame = bench.to_frame([metric], seed=seed).dropna(subset=[metric])
+    best = frame.sort_values(metric, ascending=by == "params", kind="stable").head(n)
+    assert len(lines) == n + 1
+    printed = [float(line.split()[2]) for line in lines[1:]]
+    assert printed == pytest.approx(best[metric].round(6).tolist(), abs=1e-6)
+
+
+@SETTINGS
+@given(st.sampled_from(["query 1000 --metric", "query 1000 --table-seed", "top --by", "top -n", "query", "top --pareto"]),
+       st.one_of(junk.map(str), st.sampled_from(["", "-1", "0", "bogus", "clean,,robust"])))
+def test_an_invalid_command_value_is_one_line_naming_it(bench, capsys, command, value):
+    argv = command.split() + [value]
+    valid = {"--metric": lambda v: v in bench.aliases or v in bench.metrics,
+             "--table-seed": lambda v: v in bench.seeds, "--by": lambda v: v in bench.aliases or v in bench.metrics,
+             "-n": lambda v: v.isdigit() and int(v) >= 1,
+             "--pareto": lambda v: False}
+    option = argv[-2]
+    if command == "query":
+        ok = published_index(int(value) if value.isdigit() else value) is not None
+    else:
+        ok = valid.get(option, lambda v: False)(value)
+        if option == "--pareto":
+            parts = value.split(",")
+            ok = len(parts) >= 2 and len(set(parts)) == len(parts) and all(
+                p in bench.aliases or p in bench.metrics for p in parts)
+    code = main(argv)
+    out, err = capsys.readouterr()
+    if ok:
+        return  # valid values are covered by the tests above
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"robbench {argv[0]}: error:")
+    shown = [value, repr(value)] + [repr(part.strip()) for part in value.split(",")]  # list options strip names
+    assert option in lines[0] or any(x in lines[0] for x in shown)
