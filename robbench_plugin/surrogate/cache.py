@@ -57,8 +57,9 @@ def fitted_surrogate(bench: Benchmark, refit: bool = False, progress: bool = Tru
     """The surrogate of ``bench`` fitted with ``fit_kw`` (see :meth:`SurrogateModel.fit`), fitted
     at most once: the package's shipped model when it was fitted on exactly this table with these
     arguments, else ``<ROBBENCH_HOME>/surrogates/<key>.rbs`` (:func:`cache_key`), else fitted now
-    and saved there. A cached file that cannot be used (older format, another scikit-learn, a
-    corrupt file) is refitted and replaced, with a line saying why. ``refit=True`` ignores both."""
+    and saved there (LightGBM models only: a scikit-learn surrogate stays in memory, see
+    :mod:`.fileformat`). A cached file that cannot be used (older format, a corrupt file) is
+    refitted and replaced, with a line saying why. ``refit=True`` ignores both."""
     fit_kw = {k: (list(v) if isinstance(v, (tuple, np.ndarray)) else v) for k, v in fit_kw.items()}
     sha = bench.table.sha256()
     if not refit:
@@ -74,5 +75,6 @@ def fitted_surrogate(bench: Benchmark, refit: bool = False, progress: bool = Tru
     if progress:
         print(f"fitting the surrogate of {bench.name!r} once (cached in {cached})", file=sys.stderr, flush=True)
     model = SurrogateModel.fit(bench, **fit_kw)
-    model.save(cached, fit_kwargs=fit_kw)
+    if model.backend == "lightgbm":
+        model.save(cached, fit_kwargs=fit_kw)
     return model

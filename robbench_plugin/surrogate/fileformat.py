@@ -5,24 +5,25 @@ lzma-compressed members. The header holds everything but the members: format, fe
 versions, the training table's sha256, dataset, metrics, fidelities per metric, network size,
 backend, ensemble size, time model, source metadata, the fit arguments, and the versions of the
 package and the backend that wrote it (informational). Members: LightGBM's own text model
-(``Booster.model_to_string``) per member, as a JSON object ``{metric: [model text, ...]}``;
-scikit-learn members (only when LightGBM was absent at fit time) are a pickle that is read only by
-the scikit-learn version that wrote it.
+(``Booster.model_to_string``) per member, as a JSON object ``{metric: [model text, ...]}``.
 
-A file that does not match (another format, features or fit recipe; a scikit-learn pickle from
-another version; a corrupt body) is a :class:`~robbench_plugin.errors.DataFileError` saying to
-refit; :func:`robbench_plugin.surrogate.cache.fitted_surrogate` then refits.
+Reading a file never runs code it holds: the header is JSON and the members are LightGBM's text
+models. Surrogates fitted with the scikit-learn backend (when LightGBM is absent) are neither
+written nor read (a scikit-learn model can only be stored as a pickle, which can run code on
+loading): they live in memory only. A file that does not match (another format, features or fit
+recipe, a scikit-learn pickle of an older version, a corrupt body) is a
+:class:`~robbench_plugin.errors.DataFileError` saying to refit;
+:func:`robbench_plugin.surrogate.cache.fitted_surrogate` then refits.
 """
 from __future__ import annotations
 
 import json
 import lzma
-import pickle
 from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..errors import DataFileError
+from ..errors import DataFileError, InvalidValueError
 from ..fileutil import atomic_write_bytes
 
 FILE_FORMAT = 3
@@ -44,12 +45,12 @@ def write_file(path: str | Path, header: dict, members: dict[str, list[Any]]) ->
     """Write ``header`` (JSON-able; ``backend`` names the members' kind) and the members
     ``{metric: [Booster or estimator, ...]}`` to ``path`` atomically."""
     backend = header["backend"]
+    if backend != "lightgbm":
+        raise InvalidValueError(f"a surrogate with {backend} members cannot be saved: only LightGBM's text models, "
+                                "which hold no code, are written (install lightgbm, the 'surrogate' extra)")
     header = {**header, "format": FILE_FORMAT,
               "written_by": {"robbench-plugin": __version__, backend: backend_version(backend)}}
-    if backend == "lightgbm":
-        body = json.dumps({m: [b.model_to_string() for b in ms] for m, ms in members.items()}).encode()
-    else:
-        body = pickle.dumps(members, protocol=pickle.HIGHEST_PROTOCOL)
+    body = json.dumps({m: [b.model_to_string() for b in ms] for m, ms in members.items()}).encode()
     head = json.dumps(header, sort_keys=True).encode()
     return atomic_write_bytes(path, _MAGIC + len(head).to_bytes(8, "little") + head + lzma.compress(body, preset=6))
 
@@ -81,19 +82,17 @@ def read_header(path: str | Path) -> dict:
 def read_file(path: str | Path) -> tuple[dict, dict[str, list[Any]]]:
     """(header, members) of the file at ``path``; members as written (LightGBM Boosters)."""
     header, body = _split(Path(path).read_bytes(), path)
+    if header.get("backend") != "lightgbm":
+        raise DataFileError(f"{path} holds {header.get('backend')!r} models, stored as a pickle (which can run "
+                            "code when loaded): not read; refit it with LightGBM")
     try:
         raw = lzma.decompress(body)
     except lzma.LZMAError as exc:
         raise DataFileError(f"{path}: corrupt surrogate body ({exc}): refit it") from exc
-    if header["backend"] == "lightgbm":
-        import lightgbm as lgb
+    import lightgbm as lgb
 
-        try:
-            return header, {m: [lgb.Booster(model_str=t) for t in texts] for m, texts in json.loads(raw).items()}
-        except Exception as exc:  # LightGBM raises its own error type for a model it cannot read
-            raise DataFileError(f"{path}: LightGBM {lgb.__version__} cannot read these models ({exc}): "
-                                "refit it") from exc
-    written, here = header["written_by"].get("sklearn"), backend_version("sklearn")
-    if written != here:
-        raise DataFileError(f"{path} holds scikit-learn {written} models; installed is {here}: refit it")
-    return header, pickle.loads(raw)
+    try:
+        return header, {m: [lgb.Booster(model_str=t) for t in texts] for m, texts in json.loads(raw).items()}
+    except Exception as exc:  # LightGBM raises its own error type for a model it cannot read
+        raise DataFileError(f"{path}: LightGBM {lgb.__version__} cannot read these models ({exc}): "
+                            "refit it") from exc

@@ -157,14 +157,40 @@ def fashion_mnist_splits(root: str | Path | None = None, split: FashionMNISTSpli
                   f"{split.n_train} train / {split.n_val} val (test set) / {len(te)} test, seed {split.split_seed}")
 
 
+# What a CIFAR or ImageNet16 data batch may hold besides dicts, lists, strings, bytes and numbers:
+# NumPy arrays (and the codec Python 3 uses to pickle bytes at protocol 2). Nothing else is loaded.
+_DATA_BATCH_GLOBALS = {
+    ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+    ("_codecs", "encode"),
+}
+
+
+class _DataBatchUnpickler(pickle.Unpickler):
+    """An unpickler that builds dicts, lists, strings, bytes, numbers and NumPy arrays only: a
+    pickle naming any other callable (which is how a pickle runs code) is refused before anything
+    is called."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in _DATA_BATCH_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"it refers to {module}.{name}, which a data batch never holds (a pickle "
+                                     "that names other objects can run code): not loaded")
+
+
 def _unpickle(path: Path) -> dict:
+    """A data batch (a pickled dict of arrays and lists), read without running any code it names."""
     if not path.is_file():
         raise DataFileError(f"missing data file {path}")
     try:
         with path.open("rb") as fh:
-            return pickle.load(fh, encoding="latin1")
+            batch = _DataBatchUnpickler(fh, encoding="latin1").load()
     except Exception as exc:
-        raise DataFileError(f"cannot read {path} as a python pickle: {exc}") from exc
+        raise DataFileError(f"cannot read {path} as a python pickle of a data batch: {exc}") from exc
+    if not isinstance(batch, dict):
+        raise DataFileError(f"{path} holds a {type(batch).__name__}, not the dict of a data batch")
+    return batch
 
 
 def _field(batch: dict, *names: str):
