@@ -57,6 +57,23 @@ def name_list(text: str) -> list[str]:
     return items
 
 
+def task_list(text: str) -> list[str]:
+    """Semicolon-separated tasks ``benchmark[/dataset]:objective,objective`` (the form of each is
+    checked by :func:`robbench_plugin.compare.parse_task`): none empty, none twice."""
+    items = [s.strip() for s in text.split(";")]
+    if not text.strip() or any(not s for s in items):
+        raise argparse.ArgumentTypeError(f"{text!r} has an empty task; valid: tasks separated by ';', each "
+                                         "benchmark[/dataset]:objective,objective, e.g. digits:clean,robust")
+    if len(set(items)) != len(items):
+        raise argparse.ArgumentTypeError(f"{text!r} names a task twice")
+    for item in items:
+        where, sep, objectives = item.partition(":")
+        if not where or not sep or any(not o.strip() for o in objectives.split(",")):
+            raise argparse.ArgumentTypeError(f"{item!r} is not a task; valid: benchmark[/dataset]:objective,objective, "
+                                             "e.g. digits:clean,robust")
+    return items
+
+
 def constraint(text: str) -> tuple[str, float]:
     """``METRIC<=BOUND`` with a finite number as bound (e.g. ``params<=0.5``)."""
     m = _CONSTRAINT.match(text)

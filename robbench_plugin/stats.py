@@ -1,5 +1,13 @@
-"""Statistics of the reports: rank correlations, bootstrap intervals, rank tests with Holm's
-correction (scipy, extras ``report``/``surrogate``)."""
+"""Statistics of the reports, each from a well-kept library: rank correlations and the Mann-Whitney,
+Friedman and bootstrap procedures (scipy), Holm's correction (statsmodels), the Nemenyi post-hoc test
+(scikit-posthocs). Extras ``report``/``surrogate``.
+
+Conventions: a bootstrap interval is the percentile interval at ``level`` from ``resamples``
+resamples drawn with ``seed`` (the same values always give the same interval); the interquartile
+mean (IQM) is the mean of the middle 50% of the values (25% trimmed from each end), the aggregate
+Agarwal et al. (2021) recommend over tasks; a stratified bootstrap resamples the runs of each task
+separately (scipy's bootstrap of one sample per task), as they do.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -22,15 +30,77 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 def bootstrap_ci(values, level: float = 0.95, resamples: int = 10_000, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean of ``values`` (e.g. one figure per seed), at
     ``level``; seeded, so the same values give the same interval. One value: (value, value)."""
+    from scipy.stats import bootstrap
+
     x = np.asarray(values, dtype=float)
     if len(x) == 0:
         raise ValueError("bootstrap_ci needs at least one value")
-    if len(x) == 1:
+    if len(x) == 1 or np.all(x == x[0]):
         return float(x[0]), float(x[0])
-    rng = np.random.default_rng(seed)
-    means = x[rng.integers(0, len(x), (resamples, len(x)))].mean(axis=1)
-    a = (1 - level) / 2
-    return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
+    res = bootstrap((x,), np.mean, confidence_level=level, n_resamples=resamples, method="percentile",
+                    rng=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def iqm(values) -> float:
+    """Interquartile mean: the mean of the values left after trimming 25% from each end."""
+    from scipy.stats import trim_mean
+
+    return float(trim_mean(np.asarray(values, dtype=float).ravel(), 0.25))
+
+
+def stratified_iqm_ci(groups, level: float = 0.95, resamples: int = 5_000, seed: int = 0) -> tuple[float, float, float]:
+    """(IQM, low, high) of the values of all ``groups`` (one array per task, e.g. the per-seed
+    regrets on that task), with a percentile interval from a stratified bootstrap: each group is
+    resampled on its own, with replacement, to its own size."""
+    from scipy.stats import bootstrap
+
+    samples = [np.asarray(g, dtype=float).ravel() for g in groups]
+    point = iqm(np.concatenate(samples))
+    if all(len(g) < 2 or np.all(g == g[0]) for g in samples):
+        return point, point, point
+
+    res = bootstrap(samples, lambda *resampled: iqm(np.concatenate(resampled)), paired=False, vectorized=False, confidence_level=level,
+                    n_resamples=resamples, method="percentile", rng=np.random.default_rng(seed))
+    return point, float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def mean_ranks(scores) -> np.ndarray:
+    """Average rank of each column of ``scores`` (blocks x treatments; lower score = better = rank 1,
+    ties get their average rank)."""
+    from scipy.stats import rankdata
+
+    return rankdata(np.asarray(scores, dtype=float), axis=1).mean(axis=0)
+
+
+def friedman(scores) -> float:
+    """p-value of Friedman's test that the treatments (columns of ``scores``, blocks x treatments,
+    at least 3) rank alike across blocks (1.0 when every block ties all treatments)."""
+    from scipy.stats import friedmanchisquare
+
+    x = np.asarray(scores, dtype=float)
+    if np.all(x == x[:, :1]):
+        return 1.0
+    return float(friedmanchisquare(*x.T).pvalue)
+
+
+def nemenyi(scores, names):
+    """Pairwise p-values of the Nemenyi post-hoc test after Friedman's (scikit-posthocs), as a
+    square frame indexed by ``names``."""
+    import pandas as pd
+    import scikit_posthocs
+
+    frame = pd.DataFrame(np.asarray(scores, dtype=float), columns=list(names))
+    return scikit_posthocs.posthoc_nemenyi_friedman(frame)
+
+
+def nemenyi_cd(k: int, blocks: int, alpha: float = 0.05) -> float:
+    """Critical difference of average ranks for the Nemenyi test (Demsar 2006): q_alpha / sqrt(2) x
+    sqrt(k (k + 1) / (6 N)), q_alpha the studentized range quantile for k treatments (scipy)."""
+    from scipy.stats import studentized_range
+
+    q = studentized_range.ppf(1 - alpha, k, np.inf) / np.sqrt(2)
+    return float(q * np.sqrt(k * (k + 1) / (6.0 * blocks)))
 
 
 def rank_test(a, b) -> float:
@@ -45,12 +115,11 @@ def rank_test(a, b) -> float:
 
 
 def holm(pvalues) -> list[float]:
-    """Holm's step-down adjusted p-values (family-wise error control), in the input order."""
+    """Holm's step-down adjusted p-values (family-wise error control), in the input order
+    (statsmodels' ``multipletests``)."""
+    from statsmodels.stats.multitest import multipletests
+
     p = np.asarray(pvalues, dtype=float)
-    order = np.argsort(p, kind="stable")
-    adjusted = np.empty_like(p)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (len(p) - rank) * p[i]))
-        adjusted[i] = running
-    return adjusted.tolist()
+    if len(p) == 0:
+        return []
+    return [float(v) for v in multipletests(p, method="holm")[1]]

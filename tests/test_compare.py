@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from robbench_plugin.space import Arch  # noqa: E402
 
 
 def test_compare_runs_resumes_and_reports(tmp_path, synthetic_release, monkeypatch):
-    import robbench_plugin.compare as C
+    import robbench_plugin.compare.spec as C
 
     # NASLib counts as not installed here, also in the NASLib environment
     monkeypatch.setitem(C.FRAMEWORK_PACKAGE, "naslib", "naslib_not_installed_in_this_test")
@@ -31,7 +32,7 @@ def test_compare_runs_resumes_and_reports(tmp_path, synthetic_release, monkeypat
     assert (summary.hv > 0).all() and (summary.hv <= 1 + 1e-9).all()
     assert ((summary["regret"] - (1 - summary["hv"])).abs() < 1e-12).all()
     assert ((summary.regret_lo <= summary.regret) & (summary.regret <= summary.regret_hi)).all()
-    for name in ("summary.md", "curves.png", "summary.csv"):
+    for name in ("summary.md", "regret_evals.png", "regret_time.pdf", "summary.csv", "summary.tex", "report.html"):
         assert (tmp_path / "c" / name).is_file()
     # values in the CSV are the table's
     from robbench_plugin import load_benchmark
@@ -44,10 +45,12 @@ def test_compare_runs_resumes_and_reports(tmp_path, synthetic_release, monkeypat
     compare(searchers, 2, cspec, tmp_path / "c", workers=1, log=lines.append)
     assert any("0 runs to do" in line for line in lines)
     # finished runs of a framework that is not installed here (made elsewhere) are summarized
-    runs = tmp_path / "c" / "runs"
+    from robbench_plugin.compare import read_run, run_path, write_run
+
+    identity = json.loads((tmp_path / "c" / "comparison.json").read_text())
     for seed in range(2):
-        (runs / f"naslib_re__{seed}.csv").write_bytes((runs / f"random__{seed}.csv").read_bytes()
-                                                      .replace(b"random,", b"naslib:re,"))
+        rows = read_run(run_path(tmp_path / "c", "random", seed), identity, "random", seed)
+        write_run(run_path(tmp_path / "c", "naslib:re", seed), rows.assign(searcher="naslib:re"), identity)
     lines.clear()
     summary2 = compare(searchers, 2, cspec, tmp_path / "c", workers=1, log=lines.append)
     assert any(line.startswith("using the finished runs of naslib:re") for line in lines)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from .. import cli_args as va
-from ..errors import InvalidValueError
+from ..errors import InvalidValueError, RobBenchError
 from .common import AddCommand, add_bench_args, check_table_seed
 
 
@@ -22,6 +22,11 @@ def register(command: AddCommand) -> None:
     s.add_argument("--workers", type=va.int_at_least(1), default=2, help="parallel processes")
     s.add_argument("--mode", default="tabular", choices=["tabular", "surrogate"],
                    help="answer from the table or a surrogate")
+    s.add_argument("--tasks", default=None, type=va.task_list, metavar="T1;T2...",
+                   help="several tasks, each benchmark[/dataset]:objective,objective (e.g. "
+                        "'digits:clean,robust;digits:robust,params'), run with the same searchers, budget and seeds, "
+                        "each in <out>/tasks/<task>, and compared across tasks; replaces --benchmark, --dataset and "
+                        "--objectives")
     s.add_argument("--out", default="robbench-compare", type=va.out_dir, help="output directory")
     add_bench_args(s)
     s.set_defaults(func=run)
@@ -30,19 +35,27 @@ def register(command: AddCommand) -> None:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from ..compare import SEARCHERS, CompareSpec, compare
+    from ..compare import SEARCHERS, CompareSpec, compare, compare_tasks, parse_task
 
     for s in args.searchers:
         if s not in SEARCHERS:
             raise InvalidValueError(f"--searchers: unknown searcher {s!r}; valid: {', '.join(SEARCHERS)}")
-    cspec = CompareSpec(args.benchmark, args.dataset, args.data_dir, args.mode, tuple(args.objectives), args.budget,
-                        table_seed=args.table_seed)
-    bench = cspec.load()
-    check_table_seed(bench, args)
-    for o in args.objectives:
-        bench.resolve_metric(o)
-    summary = compare(args.searchers, args.n_seeds, cspec, args.out, workers=args.workers)
+    base = CompareSpec(args.benchmark, args.dataset, args.data_dir, args.mode, tuple(args.objectives), args.budget,
+                       table_seed=args.table_seed)
+    tasks = [parse_task(t, base) for t in args.tasks] if args.tasks else [base]
+    for task in tasks:  # every task's data, table seed and objectives before any work
+        try:
+            bench = task.load()
+        except RobBenchError as exc:
+            raise type(exc)(f"task {task.label}: {exc}") from exc
+        check_table_seed(bench, args)
+        for o in task.objectives:
+            bench.resolve_metric(o)
     with pd.option_context("display.width", 200, "display.float_format", "{:.4f}".format):
-        print(summary.to_string(index=False))
-    print(f"wrote {args.out}/evaluations.csv, summary.md, summary.csv, curves.png")
+        if args.tasks:
+            agg, _ = compare_tasks(tasks, args.searchers, args.n_seeds, args.out, workers=args.workers)
+            print(agg.iqm.assign(mean_final_rank=[agg.mean_ranks[s] for s in agg.iqm.searcher]).to_string(index=False))
+        else:
+            print(compare(args.searchers, args.n_seeds, base, args.out, workers=args.workers).to_string(index=False))
+    print(f"wrote {args.out}/report.html, summary.md, summary.tex, summary.csv and the figures (PNG, PDF)")
     return 0

@@ -1,0 +1,90 @@
+"""What a comparison runs: the searchers by name (:data:`SEARCHERS`), whether each is installed, and
+the task (:class:`CompareSpec`: benchmark, data set, objectives, budget, table seed) whose identity
+ties a folder of runs to its settings."""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, replace
+
+from ..errors import InvalidChoiceError, InvalidValueError
+from ..loader import load_benchmark
+
+SEARCHERS = {
+    "random": ("core", None),
+    "optuna:tpe": ("optuna", "tpe"), "optuna:nsga2": ("optuna", "nsga2"), "optuna:nsga3": ("optuna", "nsga3"),
+    "optuna:gp": ("optuna", "gp"), "optuna:random": ("optuna", "random"),
+    "syne-tune:moasha": ("syne_tune", "moasha"), "syne-tune:morea": ("syne_tune", "morea"),
+    "syne-tune:morandom": ("syne_tune", "morandom"),
+    "naslib:re": ("naslib", "re"), "naslib:ls": ("naslib", "ls"), "naslib:rs": ("naslib", "rs"),
+    "naslib:bananas": ("naslib", "bananas"), "naslib:npenas": ("naslib", "npenas"),
+}
+FRAMEWORK_PACKAGE = {"core": None, "optuna": "optuna", "syne_tune": "syne_tune", "naslib": "naslib"}
+
+
+@dataclass(frozen=True)
+class CompareSpec:
+    """What a comparison runs on: the benchmark, the objectives, the budget (full evaluations per
+    run) and the table seed every searcher's values come from (one seed policy for all: a label,
+    or ``mean`` over each class's training seeds)."""
+
+    benchmark: str = "digits"
+    dataset: str | None = None
+    data_dir: str | None = None
+    mode: str = "tabular"
+    objectives: tuple[str, ...] = ("clean", "robust")
+    budget: int = 200
+    table_seed: str = "mean"
+
+    def load(self):
+        return load_benchmark(self.benchmark, dataset=self.dataset, data_dir=self.data_dir, mode=self.mode)
+
+    def identity(self, bench=None) -> dict:
+        """Everything that determines a run besides its searcher and seed: benchmark name and table
+        sha256, dataset, mode, objectives, budget, table seed and package version. Runs in one
+        output folder share it (``comparison.json``)."""
+        from .._version import __version__
+
+        bench = bench if bench is not None else self.load()
+        return {"benchmark": self.benchmark, "table_sha256": bench.table.sha256(), "dataset": bench.dataset,
+                "mode": self.mode, "objectives": list(self.objectives), "budget": int(self.budget),
+                "table_seed": self.table_seed, "robbench_plugin": __version__}
+
+    @property
+    def label(self) -> str:
+        """``benchmark[/dataset]:objective,objective``: how the task is named on the command line."""
+        where = self.benchmark + (f"/{self.dataset}" if self.dataset else "")
+        return f"{where}:{','.join(self.objectives)}"
+
+    @property
+    def slug(self) -> str:
+        """The task's folder name under a multi-task comparison: its label with safe characters."""
+        return "".join(c if c.isalnum() or c in "-." else "_" for c in self.label.replace(":", "__"))
+
+
+def parse_task(text: str, base: CompareSpec) -> CompareSpec:
+    """A task ``benchmark[/dataset]:objective,objective[,...]`` (e.g. ``digits:clean,robust``,
+    ``nas-robbench-201/cifar100:robust,params``), with the other settings of ``base``."""
+    where, sep, objectives = text.strip().partition(":")
+    names = [o.strip() for o in objectives.split(",")] if sep else []
+    if not where or not names or any(not o for o in names) or len(set(names)) != len(names):
+        raise InvalidValueError(f"--tasks: {text!r} is not a task; write benchmark[/dataset]:objective,objective "
+                                "(e.g. digits:clean,robust)")
+    benchmark, _, dataset = where.partition("/")
+    from ..loader import BENCHMARKS
+
+    if benchmark not in BENCHMARKS:
+        raise InvalidChoiceError(f"benchmark of task {text!r}", benchmark, BENCHMARKS)
+    return replace(base, benchmark=benchmark, dataset=dataset or None, objectives=tuple(names))
+
+
+def available(searcher: str) -> tuple[bool, str]:
+    """(usable, reason) for a searcher name."""
+    if searcher not in SEARCHERS:
+        raise InvalidChoiceError("searcher", searcher, list(SEARCHERS))
+    framework, _ = SEARCHERS[searcher]
+    pkg = FRAMEWORK_PACKAGE[framework]
+    if pkg is not None and importlib.util.find_spec(pkg) is None:
+        extra = {"optuna": "optuna", "syne_tune": "syne-tune"}.get(framework)
+        how = f"pip install 'robbench-plugin[{extra}]'" if extra else "see docs/naslib.md (not on PyPI)"
+        return False, f"{framework} is not installed ({how})"
+    return True, ""
