@@ -86,6 +86,7 @@ def test_syne_tune_simulated(bench, tmp_path, monkeypatch):
     assert set(out) == {"asha", "moasha"}
 
 
+@pytest.mark.naslib
 def test_naslib_regularized_evolution(bench):
     import importlib.util
 

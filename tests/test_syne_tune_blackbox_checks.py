@@ -26,14 +26,30 @@ logging.getLogger("syne_tune").setLevel(logging.ERROR)
 BLACKBOXES = ["digits", "release", "digits-surrogate"]
 
 
-@pytest.fixture(scope="module", params=BLACKBOXES)
-def blackbox(request, synthetic_release):
-    if request.param == "digits":
+def _load(name: str, synthetic_release):
+    if name == "digits":
         return load_blackbox("digits")
-    if request.param == "release":
+    if name == "release":
         return load_blackbox("nas-robbench-201", dataset="cifar10", data_dir=str(synthetic_release))
     pytest.importorskip("lightgbm")
     return load_blackbox("digits", mode="surrogate")
+
+
+@pytest.fixture(scope="module", params=BLACKBOXES)
+def blackbox(request, synthetic_release):
+    return _load(request.param, synthetic_release)
+
+
+@pytest.fixture(scope="module", params=[b for b in BLACKBOXES if b != "release"])
+def multi_fidelity_blackbox(request, synthetic_release):
+    """The blackboxes with several fidelities (the release has one: its final epoch, so there is
+    nothing to pause between; ``test_the_release_has_one_fidelity`` checks that)."""
+    return _load(request.param, synthetic_release)
+
+
+def test_the_release_has_one_fidelity(synthetic_release):
+    bb = _load("release", synthetic_release)
+    assert list(bb.fidelity_values) == [1] and bb.robbench_metadata["fidelities"] == [50]
 
 
 def _configs(blackbox, n: int, seed: int) -> list[dict]:
@@ -107,10 +123,10 @@ def test_elapsed_time_consistency_with_the_dense_resource_check(blackbox):
             assert ((steps >= 0.01 * median) & (steps <= 100 * median)).all()  # no extreme epoch times
 
 
-def test_pause_and_resume_on_the_simulated_backend(blackbox):
+def test_pause_and_resume_on_the_simulated_backend(multi_fidelity_blackbox):
+    blackbox = multi_fidelity_blackbox
     n_fid = len(blackbox.fidelity_values)
-    if n_fid < 3:
-        pytest.skip("one fidelity (the release's final epoch): nothing to pause between")
+    assert n_fid >= 3
     backend = UserBlackboxBackend(blackbox=blackbox, elapsed_time_attr=METRIC_ELAPSED_TIME)
     configs = _configs(blackbox, 2, seed=3)
     curves = [blackbox.objective_function(c) for c in configs]
