@@ -76,8 +76,8 @@ PROTOCOLS: dict[str, tuple[FashionMNISTSplit, Recipe, str]] = {
                       "small at 12x12 with N=2 cells per stage"),
     "small-eps4": (FashionMNISTSplit(8, 2000, 5000), _recipe("small-eps4", epochs=6, eps=4.0),
                    "small at eps 4/255"),
-    "base-pgd2": (FashionMNISTSplit(8, 3000, 5000), _recipe("base-pgd2", train_steps=2),
-                  "base with PGD-2 training"),
+    "small-pgd2": (FashionMNISTSplit(8, 2000, 5000), _recipe("small-pgd2", epochs=6, train_steps=2),
+                   "small with PGD-2 training (step 0.625 eps) instead of FGSM-RS"),
 }
 
 

@@ -12,6 +12,7 @@ records what was loaded).
 """
 from __future__ import annotations
 
+import http.client
 import shutil
 import urllib.error
 import urllib.parse
@@ -33,7 +34,11 @@ def _manual_hint(dest: Path) -> str:
             f"into {dest} (or run `robbench download --from PATH_OR_MIRROR_URL`).")
 
 
-def _fetch_url(url: str, target: Path, progress: ProgressFn | None, chunk: int = 1 << 16, timeout: float = 30) -> None:
+def fetch_url(url: str, target: Path, progress: ProgressFn | None = None, chunk: int = 1 << 16,
+              timeout: float = 30) -> None:
+    """Fetch ``url`` (http, https or file) into ``target``: bytes go to ``<target>.part`` first, a
+    broken transfer resumes from there with an HTTP Range request, and the part is renamed onto
+    ``target`` only when whole (its announced length reached)."""
     part = target.with_name(target.name + ".part")
     have = part.stat().st_size if part.exists() else 0
     req = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
@@ -53,7 +58,11 @@ def _fetch_url(url: str, target: Path, progress: ProgressFn | None, chunk: int =
         with part.open("ab" if have else "wb") as fh:
             done = have
             while True:
-                block = resp.read(chunk)
+                try:
+                    block = resp.read(chunk)
+                except (http.client.HTTPException, OSError) as exc:  # the connection broke: keep the part
+                    raise DataFileError(f"download of {url} stopped at {done} of {total or '?'} bytes ({exc}); run "
+                                        "again to resume") from exc
                 if not block:
                     break
                 fh.write(block)
@@ -153,7 +162,7 @@ def _fetch_all(staging: Path, source: str | None, progress: ProgressFn | None) -
         for name in RELEASE_FILES:
             url = source.rstrip("/") + "/" + urllib.parse.quote(name)
             try:
-                _fetch_url(url, staging / name, progress)
+                fetch_url(url, staging / name, progress)
             except (urllib.error.URLError, OSError) as exc:
                 raise DataFileError(f"cannot fetch {url} ({exc}). {_manual_hint(staging.parent)}") from exc
     else:

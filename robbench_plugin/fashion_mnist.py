@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import shutil
+import urllib.error
+import urllib.parse
 from pathlib import Path
+from typing import Callable
 
 from .errors import DataFileError
 from .paths import home
@@ -93,3 +97,66 @@ def verify(folder: Path) -> None:
         if uncompressed_sha256(path) != sha:
             raise DataFileError(f"{NAME}: {path} is not the published {stem} (sha256 of its IDX bytes differs): "
                                 "a truncated, altered or foreign copy")
+
+
+STAGING = ".incoming"  # folder inside the destination where files are fetched and checked
+
+
+def download(dest: str | Path | None = None, source: str | None = None,
+             files: dict[str, tuple[str, int]] | None = None,
+             progress: Callable[[str, int, int | None], None] | None = None) -> dict[str, str]:
+    """Place the four files in ``dest`` (default ``<ROBBENCH_HOME>/fashion-mnist``) and return
+    ``{file name: sha256 of its IDX bytes}``.
+
+    ``source``: the official location (default, :data:`OFFICIAL_URL`), a mirror's base URL
+    (http, https or file) serving ``<name>.gz``, or a local folder holding the files (plain or
+    gzipped, e.g. Debian's). Each file is fetched into ``<dest>/.incoming`` (a broken transfer
+    resumes from its ``.part`` on the next call), checked against ``files`` (default
+    :data:`FILES`: the published checksums), and only then moved into ``dest``; a file already in
+    ``dest`` that checks out is kept. A file that does not check out never lands."""
+    from .download import fetch_url
+
+    files = FILES if files is None else files
+    dest = Path(dest) if dest is not None else default_dir()
+    if dest.exists() and not dest.is_dir():
+        raise DataFileError(f"--dest {dest} exists and is not a directory")
+    local = source is not None and "://" not in source
+    if local and not Path(source).is_dir():
+        raise DataFileError(f"--from {source!r}: no such folder (give a folder with the four files or a mirror URL)")
+    base = (source or OFFICIAL_URL) if not local else None
+    if base is not None and not base.endswith("/"):
+        base += "/"
+    staging = dest / STAGING
+    sums = {}
+    for stem, (sha, _) in files.items():
+        have = file_in(dest, stem)
+        if have is not None and uncompressed_sha256(have) == sha:
+            sums[stem] = sha
+            continue
+        staging.mkdir(parents=True, exist_ok=True)
+        if local:
+            found = file_in(Path(source), stem)
+            if found is None:
+                raise DataFileError(f"--from {source!r} lacks {stem}[.gz]")
+            fetched = staging / found.name
+            shutil.copyfile(found, fetched)
+        else:
+            fetched = staging / f"{stem}.gz"
+            url = urllib.parse.urljoin(base, f"{stem}.gz")
+            try:
+                fetch_url(url, fetched, progress)
+            except (urllib.error.URLError, OSError) as exc:
+                raise DataFileError(f"cannot download {url} ({exc}); run again to resume, or pass --from with a "
+                                    f"mirror or a folder holding the files, or --data-dir to use files you have") \
+                    from exc
+        got = uncompressed_sha256(fetched)
+        if got != sha:
+            fetched.unlink()
+            raise DataFileError(f"{stem} from {source or OFFICIAL_URL} is not the published file (sha256 of its IDX "
+                                f"bytes {got[:12]}..., expected {sha[:12]}...): nothing was placed in {dest}")
+        for old in (dest / stem, dest / f"{stem}.gz"):  # a stale or damaged copy under the other name
+            old.unlink(missing_ok=True)
+        fetched.replace(dest / fetched.name)
+        sums[stem] = sha
+    shutil.rmtree(staging, ignore_errors=True)
+    return sums

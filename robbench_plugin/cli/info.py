@@ -18,10 +18,14 @@ def register(command: AddCommand) -> None:
     s = command("info", "package, benchmarks and extras available")
     s.set_defaults(func=run_info)
 
-    s = command("download", "fetch the NAS-RobBench-201 release into the cache (validated before it lands)")
-    s.add_argument("--from", default=None, metavar="PATH|URL", help="local copy or mirror instead of Google Drive")
+    s = command("download", "fetch the NAS-RobBench-201 release or Fashion-MNIST into ROBBENCH_HOME (checked "
+                            "before it lands, resumable)")
+    s.add_argument("what", nargs="?", default="nas-robbench-201", choices=["nas-robbench-201", "fashion-mnist"],
+                   help="the release (from Google Drive) or Fashion-MNIST's four IDX files (from the official site)")
+    s.add_argument("--from", default=None, metavar="PATH|URL",
+                   help="local copy or mirror instead of the default source")
     s.add_argument("--dest", default=None, type=va.out_dir,
-                   help="target directory (default <ROBBENCH_HOME>/nas-robbench-201)")
+                   help="target directory (default <ROBBENCH_HOME>/nas-robbench-201 or <ROBBENCH_HOME>/fashion-mnist)")
     s.add_argument("--force", action="store_true",
                    help="fetch again even if a valid copy is present (an invalid copy is always replaced)")
     s.set_defaults(func=run_download)
@@ -62,7 +66,12 @@ def run_download(args: argparse.Namespace) -> int:
         bars[name].n = done
         bars[name].refresh()
 
-    sums = download_release(args.dest, source=getattr(args, "from"), force=args.force, progress=progress)
+    if args.what == "fashion-mnist":
+        from ..fashion_mnist import download
+
+        sums = download(args.dest, source=getattr(args, "from"), progress=progress)
+    else:
+        sums = download_release(args.dest, source=getattr(args, "from"), force=args.force, progress=progress)
     for bar in bars.values():
         bar.close()
     for name, sha in sums.items():
