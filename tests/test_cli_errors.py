@@ -37,3 +37,48 @@ def test_the_list_covers_every_command():
     commands = {shlex.split(line)[0] for line in LINES}
     assert commands >= {"search", "compare", "proxies", "surrogate-eval", "top", "query", "export", "train", "build",
                         "download", "report"}
+
+
+def test_an_internal_bug_shows_its_traceback_and_exit_1(monkeypatch, capsys):
+    """A failure that is not a bad input (here a ZeroDivisionError, and a ValueError from inside
+    the package, which the old catch-all turned into a one-line exit 2) is not dressed as the
+    user's error: the traceback is shown with a line asking to report it, exit status 1."""
+    from robbench_plugin.cli import tables
+
+    for exc in (ZeroDivisionError("division by zero"), ValueError("an internal shape mismatch")):
+        def broken(args, exc=exc):
+            raise exc
+
+        monkeypatch.setattr(tables, "run_query", broken)
+        code = main(["query", "1000"])
+        err = capsys.readouterr().err
+        assert code == 1
+        assert "Traceback (most recent call last)" in err and str(exc) in err
+        assert err.strip().splitlines()[-1].startswith("robbench query: internal error")
+        assert "bug of robbench-plugin" in err
+
+
+def test_an_os_error_about_a_user_path_names_the_option(tmp_path, monkeypatch, capsys):
+    """An OS error about a path the user gave (here writing into --out fails with ENOSPC) is one line
+    naming the option and the path, exit 2; the same error about another path is a bug (exit 1)."""
+    import errno
+
+    from robbench_plugin.cli import tables
+
+    out = tmp_path / "x.csv"
+
+    def full_disk(args, path=str(out)):
+        raise OSError(errno.ENOSPC, "No space left on device", path)
+
+    monkeypatch.setattr(tables, "run_export", full_disk)
+    code = main(["export", "--format", "csv", "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith("robbench export: error: --out") and "No space left on device" in err[0]
+
+    def elsewhere(args):
+        raise OSError(errno.EACCES, "Permission denied", "/somewhere/the/package/chose")
+
+    monkeypatch.setattr(tables, "run_export", elsewhere)
+    assert main(["export", "--format", "csv", "--out", str(out)]) == 1
+    assert "Traceback" in capsys.readouterr().err
