@@ -55,11 +55,11 @@ SEEDS = (0, 1)
 
 
 def _recipe(name: str, *, N: int = 3, C: int = 8, epochs: int = 8, train_steps: int = 1, eps: float = EPS,
-            eval_steps: int = 3) -> Recipe:
+            eval_steps: int = 3, batch_size: int = 128) -> Recipe:
     # FGSM with a random start (Wong et al. 2020: step 1.25 eps) when train_steps is 1, else PGD
     # with step 0.625 eps (as the digits recipe: 30/255 at 48/255).
     alpha = 1.25 * eps if train_steps == 1 else 0.625 * eps
-    return Recipe(name=name, C=C, N=N, epochs=epochs, batch_size=128, lr_max=0.1, train_eps=eps,
+    return Recipe(name=name, C=C, N=N, epochs=epochs, batch_size=batch_size, lr_max=0.1, train_eps=eps,
                   train_alpha=alpha, train_steps=train_steps, eval_attacks=(AttackSpec("pgd", eps, steps=eval_steps),),
                   eval_epochs="all", eval_subset=EVAL_SUBSET, channels_last=True)
 
@@ -68,6 +68,8 @@ def _recipe(name: str, *, N: int = 3, C: int = 8, epochs: int = 8, train_steps: 
 PROTOCOLS: dict[str, tuple[FashionMNISTSplit, Recipe, str]] = {
     "small": (FashionMNISTSplit(8, 2000, 5000), _recipe("small", epochs=6),
               "base with 2000 training images and 6 epochs"),
+    "small-bs32": (FashionMNISTSplit(8, 2000, 5000), _recipe("small-bs32", epochs=6, batch_size=32),
+                   "small with batch 32 (4x the optimizer steps for the same images)"),
     "small-c4": (FashionMNISTSplit(8, 2000, 5000), _recipe("small-c4", C=4, epochs=6),
                  "small with width C=4"),
     "base": (FashionMNISTSplit(8, 3000, 5000), _recipe("base"),

@@ -14,50 +14,57 @@ from .errors import DataFileError, InvalidValueError, check_choice
 from .objective import Benchmark
 from .table import Table
 
-BENCHMARKS = ("digits", "nas-robbench-201")
+# the benchmarks that ship inside the package, by name: their table files in robbench_plugin/_data
+EMBEDDED = {"digits": "digits.parquet", "fashion-mnist": "fashion-mnist.parquet"}
+DEFAULT_BENCHMARK = "digits"
+BENCHMARKS = (*EMBEDDED, "nas-robbench-201")
 MODES = ("tabular", "surrogate", "live")
-_DIGITS_FILE = "digits.parquet"
 
 
-def embedded_digits_available() -> bool:
-    """Whether this installation carries the embedded digits table."""
-    return resources.files(__package__).joinpath("_data", _DIGITS_FILE).is_file()
+def embedded_available(name: str) -> bool:
+    """Whether this installation carries the embedded benchmark ``name`` (see :data:`EMBEDDED`)."""
+    check_choice("embedded benchmark", name, EMBEDDED)
+    return resources.files(__package__).joinpath("_data", EMBEDDED[name]).is_file()
 
 
 @functools.lru_cache(maxsize=4)
-def load_digits_table() -> Table:
-    """The embedded digits table (package data), read once per process."""
-    path = resources.files(__package__).joinpath("_data", _DIGITS_FILE)
+def load_embedded_table(name: str) -> Table:
+    """The table of the embedded benchmark ``name`` (package data), read once per process."""
+    check_choice("embedded benchmark", name, EMBEDDED)
+    path = resources.files(__package__).joinpath("_data", EMBEDDED[name])
     if not path.is_file():
         raise DataFileError(
-            "the embedded digits benchmark is not in this installation yet (its table is built with "
-            "`robbench build digits`); use load_benchmark('nas-robbench-201', data_dir=...) or "
-            "load_benchmark('build', data_dir=<a build directory>) meanwhile")
+            f"the embedded {name} benchmark is not in this installation yet (its table is built with "
+            f"`robbench build {name}`); use load_benchmark('build', data_dir=<a build directory or archive>) "
+            "meanwhile, or another benchmark")
     with resources.as_file(path) as p:
         return Table.load(p)
 
 
-def load_benchmark(name: str = "digits", dataset: str | None = None, mode: str = "tabular",
+def load_benchmark(name: str = DEFAULT_BENCHMARK, dataset: str | None = None, mode: str = "tabular",
                    data_dir: str | Path | None = None, **kwargs) -> Benchmark:
     """Load a benchmark by name.
 
-    - ``digits`` (default): the embedded benchmark of all 6466 classes on scikit-learn's digits.
+    - ``digits`` (the default): the embedded benchmark of all 6466 classes on scikit-learn's digits.
+    - ``fashion-mnist``: the embedded benchmark of all 6466 classes on Fashion-MNIST (where this
+      installation carries it).
     - ``nas-robbench-201``: the release, from ``data_dir`` (default ``<ROBBENCH_HOME>/nas-robbench-201``);
       ``dataset`` in cifar10 (default), cifar100, imagenet.
     - ``build``: a table from a build directory of ``robbench build`` (``data_dir``), complete or not.
     ``mode``: ``tabular``; ``surrogate`` (extra ``surrogate``) answers from a fitted surrogate;
     ``live`` trains on demand (extra ``train``; ``recipe=`` a preset or Recipe, default the
-    benchmark's own: ``digits`` or ``release``), results cached under ``<ROBBENCH_HOME>/results``.
+    benchmark's own: the embedded benchmark's recipe or ``release``), results cached under
+    ``<ROBBENCH_HOME>/results``.
     """
     check_choice("mode", mode, MODES)
     if mode == "live":
         check_choice("benchmark", name, BENCHMARKS)
-        recipe = kwargs.pop("recipe", "digits" if name == "digits" else "release")
-        ds = dataset or ("digits" if name == "digits" else "cifar10")
+        recipe = kwargs.pop("recipe", name if name in EMBEDDED else "release")
+        ds = dataset or (name if name in EMBEDDED else "cifar10")
         return load_live(ds, recipe, data_root=data_dir, **kwargs)
     check_choice("benchmark", name, BENCHMARKS + ("build",))
-    if name == "digits":
-        table = load_digits_table()
+    if name in EMBEDDED:
+        table = load_embedded_table(name)
     elif name == "nas-robbench-201":
         from .release import load_release
 

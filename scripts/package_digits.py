@@ -33,7 +33,7 @@ def main(argv=None) -> int:
     import tempfile
 
     from robbench_plugin.build_table import table_from_build
-    from robbench_plugin.loader import load_benchmark, load_digits_table
+    from robbench_plugin.loader import load_benchmark, load_embedded_table
     from robbench_plugin.objective import Benchmark
     from robbench_plugin.report import write_report
     from robbench_plugin.table import Table
@@ -47,7 +47,7 @@ def main(argv=None) -> int:
         target.unlink()
         print(f"too large: {size} > {MAX_BYTES} bytes; removed", file=sys.stderr)
         return 1
-    load_digits_table.cache_clear()
+    load_embedded_table.cache_clear()
     shipped = Benchmark(Table.load(target), "digits", name="digits") if args.dry_run else load_benchmark("digits")
     built = Benchmark(table, "digits")
     metrics = ["clean", "robust", "params", "flops"]

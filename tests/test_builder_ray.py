@@ -2,6 +2,7 @@ import pytest
 
 pytest.importorskip("torch")
 ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.slow  # the CI tier: starting Ray takes most of half a minute
 
 from robbench_plugin.train.builder import BuildPlan, build, read_shards  # noqa: E402
 from robbench_plugin.train.recipe import Recipe  # noqa: E402

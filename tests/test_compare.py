@@ -69,6 +69,7 @@ compare({searchers!r}, 2, CompareSpec("digits", budget=15), {out!r}, workers=1, 
 """
 
 
+@pytest.mark.slow
 def test_same_comparison_twice_gives_identical_files(tmp_path):
     """Every searcher, Syne Tune's included, repeats exactly: the run files, evaluations.csv and
     summary.csv of the same comparison are byte-identical when made in two fresh processes whose

@@ -183,17 +183,23 @@ compare_tasks([parse_task(t, base) for t in {tasks!r}], ["random", "optuna:tpe",
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory):
+def report(tmp_path_factory):
+    """A three-task comparison made in this process."""
+    out = tmp_path_factory.mktemp("report")
+    base = CompareSpec(budget=15)
+    compare_tasks([parse_task(t, base) for t in TASKS], ["random", "optuna:tpe", "optuna:nsga2"], 3, out, workers=1,
+                  log=lambda line: None)
+    return out
+
+
+@pytest.mark.slow
+def test_a_rerun_gives_the_same_bytes(tmp_path):
     """The same three-task comparison made twice, in fresh processes with different hash seeds and
-    global generator states."""
-    base = tmp_path_factory.mktemp("reports")
+    global generator states: every table, figure data file and report.html byte for byte."""
     for name, seed in (("a", 1), ("b", 2)):
-        run_fresh(REPORT_IN_A_FRESH_PROCESS.format(tasks=TASKS, out=str(base / name)), hash_seed=seed, rng_seed=seed)
-    return base / "a", base / "b"
-
-
-def test_a_rerun_gives_the_same_bytes(reports):
-    a, b = reports
+        run_fresh(REPORT_IN_A_FRESH_PROCESS.format(tasks=TASKS, out=str(tmp_path / name)), hash_seed=seed,
+                  rng_seed=seed)
+    a, b = tmp_path / "a", tmp_path / "b"
     files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file() and p.suffix in (".json", ".md", ".tex",
                                                                                            ".csv", ".html"))
     assert len([f for f in files if f.name == "figures.json"]) == 4  # three tasks and the aggregate
@@ -201,8 +207,8 @@ def test_a_rerun_gives_the_same_bytes(reports):
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
 
 
-def test_the_aggregate_is_the_tasks_numbers(reports):
-    a, _ = reports
+def test_the_aggregate_is_the_tasks_numbers(report):
+    a = report
     finals = {t.replace(":", "__").replace(",", "_"): pd.read_csv(a / "tasks" / t.replace(":", "__").replace(",", "_")
                                                                   / "finals.csv") for t in TASKS}
     scores = pd.DataFrame({slug: f.groupby("searcher")["regret"].mean() for slug, f in finals.items()}).T
@@ -215,8 +221,8 @@ def test_the_aggregate_is_the_tasks_numbers(reports):
         assert point == pytest.approx(iqm(pooled[s])) and lo <= point <= hi
 
 
-def test_report_html_opens_in_a_browser_with_every_figure(reports, tmp_path):
-    a, _ = reports
+def test_report_html_opens_in_a_browser_with_every_figure(report, tmp_path):
+    a = report
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.skip("chromium is not installed (apt-get install chromium)")

@@ -30,6 +30,7 @@ def check_store(store: ResultsStore) -> dict:
     return {r.key.uid: r for r in runs}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_four_optuna_workers_in_live_mode_share_one_store(tmp_path, backend, request):
     from robbench_plugin.adapters.optuna import optimize_parallel
@@ -61,6 +62,7 @@ def _uid(trial) -> int:
     return arch_from_params(trial.params).uid
 
 
+@pytest.mark.slow
 def test_pruning_in_batched_ask_tell_stops_training(tmp_path):
     """optimize_batched with a pruner advances the batch epoch by epoch: pruned trials' classes stop
     there, the others resume from their checkpoints; the same study without a pruner trains
@@ -90,6 +92,7 @@ def test_pruning_in_batched_ask_tell_stops_training(tmp_path):
     assert epochs["median"] < epochs["none"]
 
 
+@pytest.mark.slow
 def test_syne_tune_asha_with_two_local_workers_stops_training(tmp_path, monkeypatch):
     """Syne Tune's ASHA on live trials (LocalBackend, 2 workers, the packaged entry point): stopped
     trials train no further epoch, no class is trained twice, and each trial's reported error is

@@ -18,6 +18,7 @@ from robbench_plugin.train.builder import BuildPlan, build, read_shards  # noqa:
 from robbench_plugin.train.recipe import Recipe  # noqa: E402
 
 RECIPE = Recipe.preset("tiny").replace(epochs=1, name="tiny1")
+pytestmark = pytest.mark.slow  # the CI tier: a Ray cluster of two nodes takes a minute
 
 
 @pytest.fixture(scope="module")

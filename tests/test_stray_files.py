@@ -13,9 +13,9 @@ import pytest
 
 from .helpers import ROOT
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     any(importlib.util.find_spec(m) is None for m in ("optuna", "syne_tune", "torch", "lightgbm", "matplotlib")),
-    reason="needs the extras of README's test install")
+    reason="needs the extras of README's test install")]
 
 
 def _files(folder: Path) -> list[str]:

@@ -186,6 +186,7 @@ print(df.astype(str).to_csv(index=False))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, workers", [("moasha", 2), ("morea", 2), ("asha", 1)])
 def test_simulation_repeats_exactly(name, workers):
     """The same blackbox, scheduler seed and limits give the same frame, row for row, in two fresh

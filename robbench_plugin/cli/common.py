@@ -36,8 +36,10 @@ AddCommand = Callable[[str, str], argparse.ArgumentParser]
 
 def add_bench_args(p: argparse.ArgumentParser) -> None:
     """--benchmark, --dataset, --data-dir and --table-seed: which benchmark a command reads."""
-    p.add_argument("--benchmark", default="digits", choices=["digits", "nas-robbench-201", "build"],
-                   help="embedded digits, the downloaded release, or a build of robbench build")
+    from ..loader import BENCHMARKS, DEFAULT_BENCHMARK
+
+    p.add_argument("--benchmark", default=DEFAULT_BENCHMARK, choices=[*BENCHMARKS, "build"],
+                   help="an embedded benchmark, the downloaded release, or a build of robbench build")
     p.add_argument("--dataset", default=None, choices=list(DATASET_SPECS),
                    help="dataset of the benchmark (default: digits for digits, cifar10 for nas-robbench-201)")
     p.add_argument("--data-dir", default=None, type=va.in_path,

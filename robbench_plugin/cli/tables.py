@@ -32,7 +32,9 @@ def register(command: AddCommand) -> None:
     s.set_defaults(func=run_export)
 
     s = command("report", "quality report of a benchmark table (markdown + plots)")
-    s.add_argument("name", nargs="?", default=None, choices=["digits", "nas-robbench-201", "build"],
+    from ..loader import BENCHMARKS
+
+    s.add_argument("name", nargs="?", default=None, choices=[*BENCHMARKS, "build"],
                    help="benchmark name (same as --benchmark)")
     s.add_argument("--out", default="robbench-report", type=va.out_dir, help="output directory")
     add_bench_args(s)
