@@ -239,3 +239,32 @@ def test_report_html_opens_in_a_browser_with_every_figure(report, tmp_path):
     assert f"<title>loaded {expected} of {expected}</title>" in dom
     for name in ("Identity", "Over 3 tasks", "Task digits:clean,robust", "table sha256"):
         assert name in dom
+
+
+def test_the_figures_data_are_the_runs_numbers(report):
+    """figures.json of a task against a second computation from its evaluations: the final regret
+    curve point is the mean over seeds of 1 - HV / true HV with moocore's hypervolume, and the median
+    attainment surface of random search holds exactly the points that half its runs weakly dominate."""
+    import moocore
+
+    from robbench_plugin import load_benchmark
+    from robbench_plugin.problem import ProblemSpec
+
+    folder = report / "tasks" / "digits__clean_robust"
+    figures = json.loads((folder / "figures.json").read_text())
+    ev = pd.read_csv(folder / "evaluations.csv")
+    spec = ProblemSpec(load_benchmark("digits"), ["clean", "robust"])
+    names = list(spec.metrics)
+    ref = spec.reference_point()  # max-space
+    true_hv = moocore.hypervolume(spec.true_front()[names].to_numpy(), ref=ref, maximise=True)
+    for searcher, curve in figures["regret_evals"]["searchers"].items():
+        regrets = []
+        for seed, run in ev[(ev.searcher == searcher) & ev.full].groupby("seed"):
+            regrets.append(1 - moocore.hypervolume(run[names].to_numpy(), ref=ref, maximise=True) / true_hv)
+        assert curve["mean"][-1] == pytest.approx(np.mean(regrets), abs=1e-9)
+        assert curve["lo"][-1] <= curve["mean"][-1] <= curve["hi"][-1]
+    median = np.array(figures["eaf"]["searchers"]["random"]["50"])
+    runs = [run[names].to_numpy() for _, run in ev[(ev.searcher == "random") & ev.full].groupby("seed")]
+    for point in median:  # each point of the 50% surface is attained (weakly dominated) by >= half the runs
+        attained = sum(bool(((r >= point - 1e-12).all(axis=1)).any()) for r in runs)
+        assert attained >= len(runs) / 2
