@@ -29,7 +29,7 @@ def register(command: AddCommand) -> None:
     s.set_defaults(func=run_train)
 
     s = command("build", "train every architecture into a resumable build directory")
-    s.add_argument("dataset", choices=["digits"], help="dataset to build a benchmark on")
+    s.add_argument("dataset", choices=["digits", "fashion-mnist"], help="dataset to build a benchmark on")
     s.add_argument("--out", required=True, type=va.out_dir, help="build directory (resumable)")
     s.add_argument("--recipe", default=None, choices=sorted(PRESETS), help="recipe preset (default: the dataset's)")
     s.add_argument("--workers", type=va.int_at_least(1), default=2, help="parallel training processes")
@@ -66,7 +66,7 @@ def run_build(args: argparse.Namespace) -> int:
     from ..train.builder import BuildPlan, build, build_status
     from ..train.recipe import Recipe
 
-    plan = BuildPlan(dataset=args.dataset, recipe=Recipe.preset(args.recipe or args.dataset))
+    plan = BuildPlan.for_dataset(args.dataset, Recipe.preset(args.recipe) if args.recipe else None)
     select_device(args.device)
     n = build(args.out, plan, workers=args.workers, backend=args.backend, device=args.device,
               data_root=args.data_root, ray_address=args.ray_address, limit=args.limit, gpus_per_run=args.gpus_per_run)

@@ -29,6 +29,10 @@ from .recipe import Recipe
 
 BACKENDS = ("local", "ray")
 
+# the seeds of the embedded benchmarks' builds: seed 0 for every class, ``extra_seeds`` for a random
+# ``extra_fraction`` of them (digits v1: seeds 1 and 2 for 10% of the classes)
+EMBEDDED_PLANS = {"digits": {"extra_fraction": 0.1, "extra_seeds": (1, 2)}}
+
 
 @dataclass(frozen=True)
 class BuildPlan:
@@ -51,6 +55,13 @@ class BuildPlan:
             chosen = np.sort(rng.choice(uids, size=n_extra, replace=False))
             jobs += [(int(u), s) for s in self.extra_seeds for u in chosen]
         return jobs
+
+    @classmethod
+    def for_dataset(cls, dataset: str, recipe: Recipe | None = None) -> "BuildPlan":
+        """The plan of the embedded benchmark of ``dataset`` (:data:`EMBEDDED_PLANS`), with its own
+        recipe preset unless ``recipe`` is given; any other dataset: every class once, seed 0."""
+        settings = EMBEDDED_PLANS.get(dataset, {"extra_fraction": 0.0, "extra_seeds": ()})
+        return cls(dataset=dataset, recipe=recipe if recipe is not None else Recipe.preset(dataset), **settings)
 
     def to_dict(self) -> dict:
         return {"dataset": self.dataset, "recipe": self.recipe.to_dict(), "recipe_key": self.recipe.key(),
