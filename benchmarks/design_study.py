@@ -70,6 +70,8 @@ PROTOCOLS: dict[str, tuple[FashionMNISTSplit, Recipe, str]] = {
               "base with 2000 training images and 6 epochs"),
     "small-bs32": (FashionMNISTSplit(8, 2000, 5000), _recipe("small-bs32", epochs=6, batch_size=32),
                    "small with batch 32 (4x the optimizer steps for the same images)"),
+    "small-bs256": (FashionMNISTSplit(8, 2000, 5000), _recipe("small-bs256", epochs=6, batch_size=256),
+                    "small with batch 256 (half the optimizer steps)"),
     "small-c4": (FashionMNISTSplit(8, 2000, 5000), _recipe("small-c4", C=4, epochs=6),
                  "small with width C=4"),
     "base": (FashionMNISTSplit(8, 3000, 5000), _recipe("base"),
