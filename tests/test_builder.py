@@ -83,6 +83,22 @@ def test_manifest_guards_the_whole_plan(tmp_path, change, field):
     assert sorted(p.name for p in (tmp_path / "shards").iterdir()) == before  # nothing written
 
 
+def test_a_build_is_resumed_only_in_its_environment(tmp_path):
+    """The manifest records the torch version and CPU SIMD level the runs were made with; resuming
+    under another is refused (one table, one environment, so its records reproduce bit for bit)."""
+    import json
+
+    from robbench_plugin.train.builder import environment
+
+    build(tmp_path, _plan(), workers=1, progress=False, limit=1)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["environment"] == environment()
+    manifest["environment"] = {**manifest["environment"], "cpu_capability": "some other SIMD level"}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DataFileError, match="differs in environment"):
+        build(tmp_path, _plan(), workers=1, progress=False)
+
+
 def test_corrupt_manifest_is_an_error_naming_the_file(tmp_path):
     (tmp_path / "manifest.json").write_text('{"dataset": "digits", "reci')
     with pytest.raises(DataFileError, match=r"manifest\.json is not valid JSON"):

@@ -97,14 +97,28 @@ def read_manifest(build_dir: str | Path) -> dict:
     return manifest
 
 
+def environment() -> dict:
+    """What else decides a run's last bits on a CPU: the torch version and the SIMD level its kernels
+    use (``torch.backends.cpu.get_cpu_capability``). A build records it so that retraining a class
+    elsewhere can be checked against it, and refuses to be resumed in another environment (one table,
+    one environment: its records can be reproduced bit for bit there)."""
+    import torch
+
+    return {"torch": torch.__version__, "cpu_capability": torch.backends.cpu.get_cpu_capability()}
+
+
 def _write_manifest(out_dir: Path, plan: BuildPlan, run_identity: dict | None = None) -> None:
     """Write the plan as ``manifest.json``, or check that an existing build has the same whole plan
     (dataset, recipe, uids, extra seeds and fraction, plan seed) and trains with the same
-    ``run_identity`` (precision, device type): resuming another plan into the same directory would
-    mix two benchmarks. A manifest written before the identity was recorded counts as fp32 on cpu."""
+    ``run_identity`` (precision, device type, environment): resuming another plan into the same
+    directory would mix two benchmarks. A manifest written before the identity was recorded counts
+    as fp32 on cpu, in an unrecorded environment (not checked)."""
     wanted = {**plan.to_dict(), **(run_identity or {})}
     if (out_dir / "manifest.json").is_file():
-        have = {**{"precision": "fp32", "device_type": "cpu"}, **read_manifest(out_dir)}
+        have = read_manifest(out_dir)
+        if "environment" not in have:
+            wanted.pop("environment", None)
+        have = {**{"precision": "fp32", "device_type": "cpu"}, **have}
         differ = sorted(k for k in wanted if k != "recipe" and have.get(k) != wanted[k])
         if differ:
             raise DataFileError(f"{out_dir} holds a build of another plan (differs in {', '.join(differ)}: "
@@ -242,7 +256,8 @@ def build(out_dir: str | Path, plan: BuildPlan | None = None, workers: int = 2, 
     device_type = select_device(device).type
     out = Path(out_dir)
     (out / "shards").mkdir(parents=True, exist_ok=True)
-    _write_manifest(out, plan, {"precision": resolve_precision("auto", device_type), "device_type": device_type})
+    _write_manifest(out, plan, {"precision": resolve_precision("auto", device_type), "device_type": device_type,
+                                **({"environment": environment()} if device_type == "cpu" else {})})
     all_jobs = plan.jobs()
     done = done_jobs(out)
     todo = [j for j in all_jobs if j not in done]

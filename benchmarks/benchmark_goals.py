@@ -1,0 +1,152 @@
+"""Does a table behave like the real benchmark? The goals of the embedded default, measured.
+
+    python benchmarks/benchmark_goals.py --benchmark digits            [--seeds 20] [--out goals.json]
+    python benchmarks/benchmark_goals.py --benchmark build --data-dir data/fashion-mnist-v1.build.tar.xz
+    python benchmarks/benchmark_goals.py --anchor                        # NB201's CIFAR-10 itself
+
+For a table (seed-mean values unless said otherwise), over its classes:
+
+- seed-to-seed Kendall tau of the final robust and clean accuracy, over the classes with two or
+  more seeds (seed labels "0" and "1": the first two);
+- Kendall tau with NAS-Bench-201's CIFAR-10 test accuracy after 200 epochs (the public anchor in
+  tests/data/nb201_cifar10_200ep.csv.gz), robust and clean;
+- Kendall tau of robust accuracy at the last recorded epoch <= 25% of training with the final one;
+- the size of the true clean/robust Pareto front (over all 15625 cells, identical points merged);
+- (max - 99th percentile) / (max - median) of the robust accuracy over the cells, and how many cells
+  share the maximum;
+- separation: Optuna's TPE against random search maximising robust accuracy over the 15625 cells
+  (one categorical parameter per edge), 100 trials, ``--seeds`` seeds each; normalized regret
+  (max - best found) / (max - median) per seed; medians and a one-sided Mann-Whitney test that
+  TPE's regrets are smaller.
+
+``--anchor`` measures the last three on NAS-Bench-201's own CIFAR-10 accuracies (one value per cell:
+no seeds, no epochs), the benchmark a robust table should behave like.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from robbench_plugin.fileutil import atomic_write_bytes  # noqa: E402
+from robbench_plugin.space import EDGES, NUM_ARCHS, OPS, Arch, representative_indices  # noqa: E402
+from robbench_plugin.stats import kendall  # noqa: E402
+
+ANCHOR = ROOT / "tests" / "data" / "nb201_cifar10_200ep.csv.gz"
+
+
+def anchor_accuracy() -> np.ndarray:
+    """NAS-Bench-201's CIFAR-10 test accuracy (fraction) of the 15625 cells in index order."""
+    with gzip.open(ANCHOR, "rt") as fh:
+        return pd.read_csv(fh).sort_values("index").cifar10_test_acc_200ep.to_numpy() / 100.0
+
+
+def top_spread(values: np.ndarray) -> dict:
+    """(max - p99) / (max - median) of the values, and how many share the maximum."""
+    top = float(np.max(values))
+    return {"top_gap_p99": float((top - np.percentile(values, 99)) / (top - np.median(values))),
+            "cells_at_max": int(np.sum(values == top))}
+
+
+def separation(cells: np.ndarray, seeds: int, trials: int = 100) -> dict:
+    """TPE against random search maximising ``cells`` (a value per NB201 index); see the module doc."""
+    import optuna
+    from scipy.stats import mannwhitneyu
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    best, median = float(np.max(cells)), float(np.median(cells))
+    names = [f"edge{to}{src}" for to, src in EDGES]
+
+    def objective(trial) -> float:
+        ops = [trial.suggest_categorical(n, list(OPS)) for n in names]
+        return float(cells[Arch.from_ops(ops).index])
+
+    def regret(found: float) -> float:
+        return (best - found) / (best - median)
+
+    tpe, rnd = [], []
+    for seed in range(seeds):
+        study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+        study.optimize(objective, n_trials=trials)
+        tpe.append(regret(study.best_value))
+        drawn = np.random.default_rng(seed).integers(0, NUM_ARCHS, trials)
+        rnd.append(regret(float(np.max(cells[drawn]))))
+    p = float(mannwhitneyu(tpe, rnd, alternative="less").pvalue)
+    return {"trials": trials, "seeds": seeds, "tpe_median_regret": float(np.median(tpe)),
+            "random_median_regret": float(np.median(rnd)), "p_tpe_better": p, "tpe": tpe, "random": rnd}
+
+
+def table_goals(bench, seeds: int) -> dict:
+    """Every figure of the module doc for a tabular benchmark."""
+    rob, cln = bench.resolve_metric("robust"), bench.resolve_metric("clean")
+    cif = anchor_accuracy()
+    frame = bench.to_frame([rob, cln])
+    uids = frame["uid"].to_numpy()
+    out = {"benchmark": f"{bench.name}/{bench.dataset}", "classes": int(len(uids)),
+           "table_sha256": bench.table.sha256()}
+    labels = [s for s in bench.seeds if s not in ("mean", "std")]
+    if len(labels) >= 2:
+        a = bench.to_frame([rob, cln], seed=labels[0]).set_index("uid")
+        b = bench.to_frame([rob, cln], seed=labels[1]).set_index("uid")
+        both = a.index[a[rob].notna() & b.reindex(a.index)[rob].notna()]
+        out.update(seed_classes=int(len(both)), seed_tau_robust=kendall(a.loc[both, rob], b.loc[both, rob]),
+                   seed_tau_clean=kendall(a.loc[both, cln], b.loc[both, cln]))
+    out.update(tau_cifar10_robust=kendall(frame[rob], cif[uids]), tau_cifar10_clean=kendall(frame[cln], cif[uids]))
+    fids = [f for f in bench.fidelities if f <= 0.25 * bench.final_fidelity(rob)]
+    evaluated = set(bench.table.frame.query("metric == @rob").fidelity.unique())
+    early = max([f for f in fids if f in evaluated], default=None)
+    if early is not None:
+        e = bench.to_frame([rob], fidelity=early)
+        out.update(early_epoch=int(early), final_epoch=int(bench.final_fidelity(rob)),
+                   tau_early_final_robust=kendall(e[rob], frame[rob]))
+    out["front_size"] = int(len(bench.pareto_front(["clean", "robust"])))
+    cells = bench.cell_frame([rob])[rob].to_numpy()
+    if len(cells) == NUM_ARCHS:
+        out.update(top_spread(cells))
+        out["separation"] = separation(cells, seeds)
+    return out
+
+
+def anchor_goals(seeds: int) -> dict:
+    cells = anchor_accuracy()
+    uids = np.unique(representative_indices())
+    return {"benchmark": "NAS-Bench-201 CIFAR-10, 200 epochs", "classes": int(len(uids)), **top_spread(cells),
+            "separation": separation(cells, seeds)}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--benchmark", default="digits")
+    ap.add_argument("--dataset", default=None)
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--anchor", action="store_true", help="measure NAS-Bench-201's CIFAR-10 accuracies instead")
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--out", default=None, help="JSON file for the figures")
+    a = ap.parse_args(argv)
+    if a.anchor:
+        goals = anchor_goals(a.seeds)
+    else:
+        from robbench_plugin.loader import load_benchmark
+
+        goals = table_goals(load_benchmark(a.benchmark, dataset=a.dataset, data_dir=a.data_dir), a.seeds)
+    shown = {k: v for k, v in goals.items() if k != "separation"}
+    print(json.dumps(shown, indent=1))
+    s = goals["separation"]
+    print(f"separation: TPE vs random search, {s['trials']} trials, {s['seeds']} seeds: median normalized regret "
+          f"{s['tpe_median_regret']:.3f} vs {s['random_median_regret']:.3f}, one-sided Mann-Whitney p = "
+          f"{s['p_tpe_better']:.2g}")
+    if a.out:
+        atomic_write_bytes(a.out, (json.dumps(goals, indent=1, sort_keys=True) + "\n").encode())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
