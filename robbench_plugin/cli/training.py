@@ -66,8 +66,11 @@ def run_build(args: argparse.Namespace) -> int:
     from ..train.builder import BuildPlan, build, build_status
     from ..train.recipe import Recipe
 
+    from ..train.data import load_splits
+
     plan = BuildPlan.for_dataset(args.dataset, Recipe.preset(args.recipe) if args.recipe else None)
     select_device(args.device)
+    load_splits(args.dataset, args.data_root)  # the data are there and check out, before anything is written
     n = build(args.out, plan, workers=args.workers, backend=args.backend, device=args.device,
               data_root=args.data_root, ray_address=args.ray_address, limit=args.limit, gpus_per_run=args.gpus_per_run)
     st = build_status(args.out, plan)
