@@ -152,6 +152,20 @@ def anchor_accuracy() -> np.ndarray:
     return frame.sort_values("index").cifar10_test_acc_200ep.to_numpy() / 100.0
 
 
+def additive_r2(uids: list[int], values: np.ndarray) -> float:
+    """Cross-validated R^2 (5 folds) of a ridge model additive in the ops of the six edges (one-hot):
+    how much of the values is structure a searcher can learn from a few evaluations."""
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import cross_val_score
+
+    from robbench_plugin.space import Arch
+
+    x = np.array([[float(op == o) for op in Arch.from_index(u).ops for o in ("none", "skip_connect", "nor_conv_1x1",
+                                                                              "nor_conv_3x3", "avg_pool_3x3")]
+                  for u in uids])
+    return float(np.mean(cross_val_score(RidgeCV(alphas=np.logspace(-3, 3, 13)), x, values, cv=5, scoring="r2")))
+
+
 def analyse(runs: list[dict], classes: list[int]) -> dict:
     cifar = anchor_accuracy()
     out = {}
@@ -189,10 +203,25 @@ def analyse(runs: list[dict], classes: list[int]) -> dict:
             "top_gap": float((top[-1] - np.percentile(top, 90)) / (top[-1] - np.median(top))),
             "robust_p5_p95": float(np.percentile(mean_rob, 95) - np.percentile(mean_rob, 5)),
             "robust_median": float(np.median(mean_rob)), "clean_median": float(np.median(mean_cln)),
+            "noise_ratio_robust": float(np.std(rob[:, 0] - rob[:, 1]) / np.sqrt(2) / np.std(mean_rob)),
+            "additive_r2_robust": additive_r2(full, mean_rob),
             "median_seed_abs_diff_robust": float(np.median(np.abs(rob[:, 0] - rob[:, 1]))),
             "cpu_s_per_run": float(cpu.mean()), "wall_s_per_run": float(np.mean([r["wall_s"] for r in rows])),
         }
     return out
+
+
+def references(classes: list[int]) -> dict:
+    """The same figures, where they apply, for digits v1 and NB201's CIFAR-10 on the same classes."""
+    from robbench_plugin.loader import load_benchmark
+
+    cifar = anchor_accuracy()
+    digits = load_benchmark("digits")
+    values = digits.query_many(classes, ["robust", "clean"])
+    rob, cln = values[digits.resolve_metric("robust")].to_numpy(), values["val_acc"].to_numpy()
+    return {"digits v1": {"classes": len(classes), "tau_cifar10_robust": kendall(rob, cifar[classes]),
+                          "tau_cifar10_clean": kendall(cln, cifar[classes]), "additive_r2_robust": additive_r2(classes, rob)},
+            "NB201 CIFAR-10": {"classes": len(classes), "additive_r2_robust": additive_r2(classes, cifar[classes])}}
 
 
 def write_report(result: dict, out: Path) -> str:
@@ -200,15 +229,16 @@ def write_report(result: dict, out: Path) -> str:
             ("seed τ robust @1000", "seed_tau_robust_1000"), ("τ CIFAR-10 robust", "tau_cifar10_robust"),
             ("τ CIFAR-10 clean", "tau_cifar10_clean"), ("τ(early, final) robust", "tau_early_final_robust"),
             ("τ PGD-3/PGD-10", "tau_pgd3_pgd10"), ("top gap", "top_gap"), ("robust p5-p95", "robust_p5_p95"),
-            ("robust median", "robust_median"), ("CPU s / run", "cpu_s_per_run")]
+            ("robust median", "robust_median"), ("noise / spread", "noise_ratio_robust"),
+            ("additive R²", "additive_r2_robust"), ("CPU s / run", "cpu_s_per_run")]
     lines = ["| protocol | classes | " + " | ".join(c for c, _ in cols) + " |",
              "|---|---|" + "---|" * len(cols)]
     for name, r in result.items():
         lines.append(f"| {name} | {r['classes']} | " + " | ".join(
-            f"{r[k]:.1f}" if k == "cpu_s_per_run" else f"{r[k]:.3f}" for _, k in cols) + " |")
+            "" if k not in r else f"{r[k]:.1f}" if k == "cpu_s_per_run" else f"{r[k]:.3f}" for _, k in cols) + " |")
     lines.append("")
     lines += [f"- **{n}**: {r['varies']} (recipe key {r['recipe_key']}; early epoch {r['early_epoch']})"
-              for n, r in result.items()]
+              for n, r in result.items() if "varies" in r]
     text = "\n".join(lines) + "\n"
     atomic_write_bytes(out / "design.md", text.encode())
     atomic_write_bytes(out / "design.json", (json.dumps(result, indent=1, sort_keys=True) + "\n").encode())
@@ -249,7 +279,7 @@ def main(argv=None) -> int:
             runs.append(rec)
             if i % 20 == 0 or i == len(todo):
                 print(f"{i}/{len(todo)} runs, {time.perf_counter() - start:.0f} s", flush=True)
-    result = analyse(runs, classes)
+    result = {**analyse(runs, classes), **references(classes)}
     first = next((r for r in runs if r["protocol"] == names[0]), None)
     if first is not None and not args.analyse:
         from robbench_plugin.train.builder import map_jobs
