@@ -94,7 +94,7 @@ def _table_from_build_dir(build_dir: Path, require_complete: bool, name: str | N
         plan = BuildPlan(dataset=manifest["dataset"], recipe=Recipe.from_dict(manifest["recipe"]),
                          uids=None if manifest["uids"] is None else tuple(manifest["uids"]),
                          extra_fraction=manifest["extra_fraction"], extra_seeds=tuple(manifest["extra_seeds"]),
-                         plan_seed=manifest["plan_seed"])
+                         plan_seed=manifest["plan_seed"], shuffled=manifest.get("shuffled", False))
         missing = set(plan.jobs()) - {(int(r["uid"]), int(r["seed"])) for r in records}
         if missing:
             raise DataFileError(f"build {build_dir} is incomplete: {len(missing)} of {len(plan.jobs())} runs missing")

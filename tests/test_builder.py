@@ -15,6 +15,8 @@ from robbench_plugin.errors import DataFileError  # noqa: E402
 from robbench_plugin.objective import Benchmark  # noqa: E402
 from robbench_plugin.train.builder import BuildPlan, build, build_status, read_shards  # noqa: E402
 from robbench_plugin.train.recipe import Recipe  # noqa: E402
+from robbench_plugin.space import unique_indices  # noqa: E402
+import numpy as np  # noqa: E402
 
 UIDS = (0, 1, 10, 1000, 1462, 14)
 
@@ -30,6 +32,20 @@ def test_plan_jobs():
     assert sum(1 for _, s in jobs if s == 1) == 3
     full = BuildPlan().jobs()
     assert len(full) == 6466 + 2 * 647
+
+
+def test_a_shuffled_plan_trains_the_same_jobs_seed_0_first_in_random_order():
+    """The Fashion-MNIST plan: every class at seeds 0 and 1, seed 0 of all first, each seed's
+    classes in a random order (a stopped build is a uniform sample, not the lowest uids)."""
+    plan = BuildPlan.for_dataset("fashion-mnist")
+    jobs = plan.jobs()
+    assert len(jobs) == 2 * 6466 and set(jobs) == {(int(u), s) for s in (0, 1) for u in unique_indices()}
+    assert {s for _, s in jobs[:6466]} == {0}
+    first = [u for u, _ in jobs[:6466]]
+    assert first != sorted(first) and jobs == plan.jobs()
+    # a prefix is spread over the uid range like a uniform sample (uid order would give the lowest 10%)
+    assert np.median(first[:647]) == pytest.approx(np.median(unique_indices()), rel=0.15)
+    assert plan.to_dict()["shuffled"] is True and "shuffled" not in _plan().to_dict()
 
 
 def test_build_resume_after_sigkill_never_duplicates(tmp_path):
@@ -71,7 +87,8 @@ def test_manifest_guards_against_mixing_recipes(tmp_path):
 
 @pytest.mark.parametrize("change, field", [({"extra_seeds": (2,)}, "extra_seeds"),
                                            ({"extra_fraction": 0.25}, "extra_fraction"),
-                                           ({"plan_seed": 7}, "plan_seed"), ({"uids": UIDS[:3]}, "uids")])
+                                           ({"plan_seed": 7}, "plan_seed"), ({"uids": UIDS[:3]}, "uids"),
+                                           ({"shuffled": True}, "shuffled")])
 def test_manifest_guards_the_whole_plan(tmp_path, change, field):
     """Same recipe, another plan: resuming would mix two job lists in one build, so it is refused."""
     build(tmp_path, _plan(), workers=1, progress=False, limit=1)

@@ -96,8 +96,10 @@ class FashionMNISTSplit:
     split_seed: int = 0
 
 
-# The split of the shipped Fashion-MNIST benchmark; its resolution is the dataset's (costs.DATASET_SPECS).
-FASHION_MNIST = FashionMNISTSplit(resolution=DATASET_SPECS["fashion-mnist"].resolution)
+# The split of the shipped Fashion-MNIST benchmark (the design study's "small" protocol,
+# docs/design-study.md): 2000 training images, 5000 validation images; its resolution is the dataset's
+# (costs.DATASET_SPECS).
+FASHION_MNIST = FashionMNISTSplit(resolution=DATASET_SPECS["fashion-mnist"].resolution, n_train=2000, n_val=5000)
 
 
 def _stratified_order(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -217,6 +217,14 @@ PRESETS: dict[str, Recipe] = {
     "digits": Recipe(name="digits", C=8, N=1, epochs=8, batch_size=128, lr_max=0.1,
                      train_eps=48.0, train_alpha=30.0, train_steps=2,
                      eval_attacks=DIGITS_EVAL, eval_epochs="log"),
+    # The embedded Fashion-MNIST benchmark (the design study's "small" protocol, docs/design-study.md):
+    # N=3 cells per stage, C=8, 6 epochs at batch 128, FGSM with a random start at eps 8/255 (step
+    # 10/255, Wong et al. 2020); clean and PGD-3 (step 20/3 /255) accuracy at 8/255 after every epoch on
+    # the first 1000 validation images, after the last on all of them.
+    "fashion-mnist": Recipe(name="fashion-mnist", C=8, N=3, epochs=6, batch_size=128, lr_max=0.1,
+                            train_eps=8.0, train_alpha=10.0, train_steps=1,
+                            eval_attacks=(AttackSpec("pgd", 8.0, steps=3),), eval_epochs="all",
+                            eval_subset=1000, channels_last=True),
     # A CPU demo that finishes in seconds on digits.
     "quick": Recipe(name="quick", C=8, N=1, epochs=3, batch_size=64, train_eps=48.0, train_alpha=20.0,
                     train_steps=3, eval_attacks=DIGITS_EVAL, eval_epochs="all"),
