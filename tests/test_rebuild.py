@@ -78,3 +78,14 @@ def test_every_archive_has_its_checksum_and_a_manifest():
         assert sums.is_file() and sums.read_text().split()[1] == archive.name
         assert {"dataset", "recipe", "recipe_key"} <= set(_manifest(archive))
     assert [a.name for a in ALL_ARCHIVES if a not in ARCHIVES] == ["digits-v1.build.tar.xz"]
+
+
+@pytest.mark.parametrize("archive", ARCHIVES, ids=[a.name.split(".")[0] for a in ARCHIVES])
+def test_an_archive_holds_the_build_plan_its_dataset_ships_with(archive):
+    """The recipe preset and plan of the archive's data set are the ones it was built with: changing
+    a preset after its table was built would make `robbench build` and live mode train another benchmark."""
+    from robbench_plugin.train.builder import BuildPlan
+
+    manifest = _manifest(archive)
+    plan = BuildPlan.for_dataset(manifest["dataset"]).to_dict()
+    assert {k: manifest.get(k) for k in plan} == plan
