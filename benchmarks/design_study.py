@@ -3,6 +3,7 @@ like the real task, with little noise, per CPU-second?
 
     python benchmarks/design_study.py --out design-study            # run (resumable), then analyse
     python benchmarks/design_study.py --out design-study --analyse  # analyse what is there
+    python benchmarks/design_study.py --out design-study --timing 4 # each protocol's cost alone
 
 Every protocol trains the same fixed list of classes (``--classes``, default 150, stratified
 over digits v1's robust accuracy: the classes sorted by it, cut into equal bins, one drawn per
@@ -24,7 +25,9 @@ Per protocol it reports (``design.md``, ``design.json`` in ``--out``):
   accuracy, and its 5th-95th percentile span;
 - Kendall tau of final PGD-3 with PGD-10 accuracy (1000 images);
 - CPU seconds per run (process time of the training call, one torch thread; mean over runs) and
-  the mean wall time of a run with 2 workers.
+  the mean wall time of a run with 2 workers; with ``--timing K``, each protocol's CPU seconds on
+  K of the classes trained one after another on an otherwise idle machine (two workers on two
+  cores, or other work beside them, inflate process time), and the digits recipe's beside them.
 
 Results are appended to ``runs.jsonl`` in ``--out`` as each run ends, so a stopped study resumes
 where it stopped. One run is trained twice to check that a run repeats bit for bit.
@@ -230,12 +233,13 @@ def write_report(result: dict, out: Path) -> str:
             ("τ CIFAR-10 clean", "tau_cifar10_clean"), ("τ(early, final) robust", "tau_early_final_robust"),
             ("τ PGD-3/PGD-10", "tau_pgd3_pgd10"), ("top gap", "top_gap"), ("robust p5-p95", "robust_p5_p95"),
             ("robust median", "robust_median"), ("noise / spread", "noise_ratio_robust"),
-            ("additive R²", "additive_r2_robust"), ("CPU s / run", "cpu_s_per_run")]
+            ("additive R²", "additive_r2_robust"), ("CPU s / run", "cpu_s_per_run"),
+            ("CPU s / run alone", "cpu_s_alone")]
     lines = ["| protocol | classes | " + " | ".join(c for c, _ in cols) + " |",
              "|---|---|" + "---|" * len(cols)]
     for name, r in result.items():
         lines.append(f"| {name} | {r['classes']} | " + " | ".join(
-            "" if k not in r else f"{r[k]:.1f}" if k == "cpu_s_per_run" else f"{r[k]:.3f}" for _, k in cols) + " |")
+            "" if k not in r else f"{r[k]:.1f}" if k.startswith("cpu_s") else f"{r[k]:.3f}" for _, k in cols) + " |")
     lines.append("")
     lines += [f"- **{n}**: {r['varies']} (recipe key {r['recipe_key']}; early epoch {r['early_epoch']})"
               for n, r in result.items() if "varies" in r]
@@ -252,11 +256,14 @@ def main(argv=None) -> int:
     ap.add_argument("--protocols", default=",".join(PROTOCOLS), help="comma list, run in this order")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--analyse", action="store_true", help="only analyse runs.jsonl")
+    ap.add_argument("--timing", type=int, default=0, metavar="K",
+                    help="only time each protocol on the first K classes, in this process, one after another "
+                         "(run it on an otherwise idle machine); writes timing.json")
     args = ap.parse_args(argv)
     names = args.protocols.split(",")
     unknown = [n for n in names if n not in PROTOCOLS]
-    if unknown or args.classes < 10 or args.workers < 1:
-        ap.error(f"--protocols: valid {', '.join(PROTOCOLS)}; --classes >= 10; --workers >= 1")
+    if unknown or args.classes < 10 or args.workers < 1 or args.timing < 0:
+        ap.error(f"--protocols: valid {', '.join(PROTOCOLS)}; --classes >= 10; --workers >= 1; --timing >= 0")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     classes_file = out / "classes.json"
@@ -265,8 +272,15 @@ def main(argv=None) -> int:
     else:
         classes = stratified_classes(args.classes)
         atomic_write_bytes(classes_file, json.dumps(classes).encode())
+    if args.timing:
+        print(json.dumps(time_alone(names, classes[:: max(1, len(classes) // args.timing)][:args.timing], out),
+                         indent=1))
+        return 0
     runs_file = out / "runs.jsonl"
     runs = list(read_jsonl(runs_file)) if runs_file.is_file() else []
+    if not runs and (out / "runs.jsonl.gz").is_file():  # a study kept compressed (docs/design-study/)
+        with gzip.open(out / "runs.jsonl.gz", "rt") as fh:
+            runs = [json.loads(line) for line in fh]
     if not args.analyse:
         from robbench_plugin.train.builder import map_jobs
 
@@ -280,6 +294,10 @@ def main(argv=None) -> int:
             if i % 20 == 0 or i == len(todo):
                 print(f"{i}/{len(todo)} runs, {time.perf_counter() - start:.0f} s", flush=True)
     result = {**analyse(runs, classes), **references(classes)}
+    if (out / "timing.json").is_file():  # costs measured alone (--timing)
+        for name, cpu in json.loads((out / "timing.json").read_text())["cpu_s"].items():
+            if name in result:
+                result[name]["cpu_s_alone"] = cpu
     first = next((r for r in runs if r["protocol"] == names[0]), None)
     if first is not None and not args.analyse:
         from robbench_plugin.train.builder import map_jobs
@@ -292,6 +310,33 @@ def main(argv=None) -> int:
             return 1
     print(write_report(result, out))
     return 0
+
+
+def time_alone(names: list[str], uids: list[int], out: Path) -> dict:
+    """CPU seconds (process time of ``train``, one torch thread) of each protocol on the same ``uids``
+    at seed 0, protocols interleaved class by class so that a drift of the machine hits all alike;
+    a run's cost without other work beside it. Also the same for the digits recipe on digits, the
+    reference a cost per image-epoch is taken against."""
+    import torch
+
+    from robbench_plugin.train import Recipe, train
+    from robbench_plugin.train.data import load_digits_splits
+
+    torch.set_num_threads(1)
+    cost: dict[str, list[float]] = {n: [] for n in [*names, "digits v1"]}
+    for uid in uids:
+        for name in cost:
+            if name == "digits v1":
+                recipe, splits, dataset = Recipe.preset("digits"), load_digits_splits(), "digits"
+            else:
+                split, recipe, _ = PROTOCOLS[name]
+                splits, dataset = _splits(split), "fashion-mnist"
+            t0 = time.process_time()
+            train(uid, dataset, recipe, seed=0, device="cpu", splits=splits)
+            cost[name].append(time.process_time() - t0)
+    result = {"uids": uids, "cpu_s": {n: float(np.mean(v)) for n, v in cost.items()}, "runs": cost}
+    atomic_write_bytes(out / "timing.json", (json.dumps(result, indent=1, sort_keys=True) + "\n").encode())
+    return result
 
 
 def _values(run: dict) -> list:

@@ -138,14 +138,16 @@ class _Server:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    def close(self):
+    def __enter__(self) -> "_Server":
+        return self
+
+    def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
 
 
 def test_download_from_a_loopback_server_resumes_and_checks(tmp_path):
-    server = _Server(FIXTURE, cut={"train-images-idx3-ubyte.gz"})
-    try:
+    with _Server(FIXTURE, cut={"train-images-idx3-ubyte.gz"}) as server:
         dest = tmp_path / "fm"
         with pytest.raises(DataFileError, match="run again to resume"):
             fashion_mnist.download(dest, source=server.url, files=FIXTURE_FILES)
@@ -160,20 +162,15 @@ def test_download_from_a_loopback_server_resumes_and_checks(tmp_path):
             assert (dest / f"{stem}.gz").read_bytes() == (FIXTURE / f"{stem}.gz").read_bytes()
         assert not (dest / fashion_mnist.STAGING).exists()
         assert np.array_equal(read_idx(dest / "train-images-idx3-ubyte.gz"), expected_images(30))
-    finally:
-        server.close()
 
 
 def test_a_file_that_does_not_check_out_never_lands(tmp_path):
-    server = _Server(FIXTURE, tamper={"t10k-labels-idx1-ubyte.gz"})
-    try:
+    with _Server(FIXTURE, tamper={"t10k-labels-idx1-ubyte.gz"}) as server:
         dest = tmp_path / "fm"
         with pytest.raises(DataFileError, match="t10k-labels-idx1-ubyte .*not the published file"):
             fashion_mnist.download(dest, source=server.url, files=FIXTURE_FILES)
         assert fashion_mnist.file_in(dest, "t10k-labels-idx1-ubyte") is None
         assert not list((dest / fashion_mnist.STAGING).glob("t10k-labels*"))
-    finally:
-        server.close()
 
 
 def test_download_from_a_local_folder_and_the_cli(tmp_path, monkeypatch, capsys):
