@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Every figure quoted for the embedded digits benchmark, in one place (run from the repository root
-# after `python scripts/package_digits.py` has shipped the finished table). NASLIB_VENV and
+# after `python scripts/package_embedded.py` has shipped the finished table). NASLIB_VENV and
 # NASLIB_SRC point at a NASLib set-up as in docs/naslib.md; without them the NASLib parts are skipped.
 set -euo pipefail
 out=${OUT:-docs}
 
-python scripts/package_digits.py --report "$out/digits-report"                   # thresholds + report
+python scripts/package_embedded.py --report "$out/digits-report"                   # thresholds + report
 ( time robbench search --benchmark digits --out "$out/search-digits" ) 2>&1 | tail -n 12   # README main job (< 1 min)
 python benchmarks/bench_optuna.py                                                # Optuna overhead
 python benchmarks/bench_optuna.py --report-curve                                 # ... with per-epoch reports

@@ -1,11 +1,13 @@
-"""Turn a finished digits build into the package data of the embedded benchmark.
+"""Turn a finished build into the package data of an embedded benchmark.
 
-    python scripts/package_digits.py [--build data/digits-v1.build.tar.xz] [--report docs/digits-report]
+    python scripts/package_embedded.py [--benchmark digits] [--build data/<benchmark>-v1.build.tar.xz]
+                                       [--report docs/<benchmark>-report] [--dry-run]
 
-``--build`` is a build archive (checked against its ``.sha256``) or a build directory.
+``--benchmark`` is one of the embedded benchmarks (``robbench_plugin.loader.EMBEDDED``; default
+digits); ``--build`` is a build archive (checked against its ``.sha256``) or a build directory.
 
-Refuses (exit 1) unless the build is complete, the file is <= 5 MB, it loads back as
-``load_benchmark("digits")`` with the same values as the build, and the quality thresholds of
+Refuses (exit 1) unless the build is complete, the table file is <= 3 MB, it loads back as
+``load_benchmark(<benchmark>)`` with the same values as the build, and the quality thresholds of
 ``robbench_plugin.report.THRESHOLDS`` hold; then writes the report (markdown + plots) and fits
 the default surrogate, shipped beside the table when it is <= 5 MB.
 """
@@ -18,17 +20,25 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET = ROOT / "robbench_plugin" / "_data" / "digits.parquet"
-MAX_BYTES = 5 * 1024 * 1024
+sys.path.insert(0, str(ROOT))
+DATA = ROOT / "robbench_plugin" / "_data"
+MAX_BYTES = 3 * 1024 * 1024  # the table
+MAX_SURROGATE_BYTES = 5 * 1024 * 1024
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--build", default=str(ROOT / "data" / "digits-v1.build.tar.xz"))
-    ap.add_argument("--report", default=str(ROOT / "docs" / "digits-report"))
+    from robbench_plugin.loader import EMBEDDED
+
+    ap.add_argument("--benchmark", default="digits", choices=sorted(EMBEDDED))
+    ap.add_argument("--build", default=None, help="default: data/<benchmark>-v1.build.tar.xz")
+    ap.add_argument("--report", default=None, help="default: docs/<benchmark>-report")
     ap.add_argument("--dry-run", action="store_true",
                     help="check an unfinished build: write to a temporary file, not the package")
     args = ap.parse_args(argv)
+    name = args.benchmark
+    build = args.build or str(ROOT / "data" / f"{name}-v1.build.tar.xz")
+    report = args.report or str(ROOT / "docs" / f"{name}-report")
 
     import tempfile
 
@@ -38,8 +48,8 @@ def main(argv=None) -> int:
     from robbench_plugin.report import write_report
     from robbench_plugin.table import Table
 
-    table = table_from_build(args.build, require_complete=not args.dry_run, name="digits")  # raises if unfinished
-    target = Path(tempfile.mkdtemp()) / "digits.parquet" if args.dry_run else TARGET
+    table = table_from_build(build, require_complete=not args.dry_run, name=name)  # raises if unfinished
+    target = Path(tempfile.mkdtemp()) / EMBEDDED[name] if args.dry_run else DATA / EMBEDDED[name]
     table.save(target, float32=True)
     size = target.stat().st_size
     print(f"wrote {target} ({size / 1e6:.2f} MB)")
@@ -48,8 +58,8 @@ def main(argv=None) -> int:
         print(f"too large: {size} > {MAX_BYTES} bytes; removed", file=sys.stderr)
         return 1
     load_embedded_table.cache_clear()
-    shipped = Benchmark(Table.load(target), "digits", name="digits") if args.dry_run else load_benchmark("digits")
-    built = Benchmark(table, "digits")
+    shipped = Benchmark(Table.load(target), name, name=name) if args.dry_run else load_benchmark(name)
+    built = Benchmark(table, name)
     metrics = ["clean", "robust", "params", "flops"]
     a, b = shipped.to_frame(metrics), built.to_frame(metrics)
     worst = float(np.nanmax(np.abs(a[b.columns[-len(metrics):]].to_numpy() - b[b.columns[-len(metrics):]].to_numpy())))
@@ -57,7 +67,7 @@ def main(argv=None) -> int:
     if (len(a) != 6466 and not args.dry_run) or worst > 1e-6:
         print("the shipped table does not reproduce the build", file=sys.stderr)
         return 1
-    figures = write_report(shipped, args.report)
+    figures = write_report(shipped, report)
     for key in ("robust_p5_p95_span", "tau_clean_robust", "seed_noise_ratio", "conv_into_output_top5",
                 "conv_into_output_all"):
         print(f"{key}: {figures[key]:.4f}")
@@ -65,26 +75,29 @@ def main(argv=None) -> int:
     if failed:
         print(f"quality thresholds not met: {failed}", file=sys.stderr)
         return 1
-    print(f"all thresholds met; report in {args.report}")
+    print(f"all thresholds met; report in {report}")
     if args.dry_run:
         return 0
-    return ship_surrogate(shipped)
+    return ship_surrogate(shipped, name)
 
 
-def ship_surrogate(bench) -> int:
-    """Fit the default surrogate (``load_benchmark("digits", mode="surrogate")``) on the shipped
-    table and ship it too when it is <= 5 MB."""
+def ship_surrogate(bench, name: str) -> int:
+    """Fit the default surrogate (``load_benchmark(name, mode="surrogate")``) on the shipped
+    table and ship it too when it is <= 5 MB (``SHIPPED_SURROGATES`` names its file)."""
     import time
 
     from robbench_plugin.surrogate import SHIPPED_SURROGATES, SurrogateModel
 
-    target = TARGET.parent / SHIPPED_SURROGATES["digits"]
+    if name not in SHIPPED_SURROGATES:
+        print(f"no shipped surrogate file is named for {name} (surrogate.cache.SHIPPED_SURROGATES)")
+        return 0
+    target = DATA / SHIPPED_SURROGATES[name]
     t = time.perf_counter()
     model = SurrogateModel.fit(bench)
     model.save(target, fit_kwargs={})
     size = target.stat().st_size
     print(f"surrogate of {model.metrics} fitted in {time.perf_counter() - t:.0f} s: {target} ({size / 1e6:.2f} MB)")
-    if size > MAX_BYTES:
+    if size > MAX_SURROGATE_BYTES:
         target.unlink()
         print("surrogate too large to ship; removed (it is fitted once on first use instead)", file=sys.stderr)
     return 0
