@@ -19,8 +19,10 @@ import shutil
 import urllib.error
 import urllib.parse
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Callable
 
+from .costs import DATASET_SPECS
 from .errors import DataFileError
 from .paths import home
 
@@ -160,3 +162,32 @@ def download(dest: str | Path | None = None, source: str | None = None,
         sums[stem] = sha
     shutil.rmtree(staging, ignore_errors=True)
     return sums
+
+
+@dataclass(frozen=True)
+class FashionMNISTSplit:
+    """How the Fashion-MNIST benchmark cuts and shrinks the data: ``resolution`` pixels per side
+    (area-averaged from 28), ``n_train`` training images and ``n_val`` validation images (multiples
+    of 10: both stratified, the same count of every class), chosen with ``split_seed``."""
+
+    resolution: int = 8
+    n_train: int = 3000
+    n_val: int = 2000
+    split_seed: int = 0
+
+
+# The split of the shipped Fashion-MNIST benchmark (the design study's "small" protocol,
+# docs/design-study.md): 2000 training images, 5000 validation images; its resolution is the dataset's
+# (costs.DATASET_SPECS).
+FASHION_MNIST = FashionMNISTSplit(resolution=DATASET_SPECS["fashion-mnist"].resolution, n_train=2000, n_val=5000)
+
+
+def data_key(dataset: str) -> str:
+    """What identifies ``dataset``'s data as the trainer sees it, for keying results: the dataset's
+    name, plus the split's parameters where the package cuts the data itself (Fashion-MNIST, whose
+    files are checked against their published checksums): ``fashion-mnist:8px:2000:5000:0``. Results
+    trained on another split of the same files never share a key."""
+    if dataset == "fashion-mnist":
+        s = FASHION_MNIST
+        return f"fashion-mnist:{s.resolution}px:{s.n_train}:{s.n_val}:{s.split_seed}"
+    return dataset

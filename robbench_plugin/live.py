@@ -29,6 +29,7 @@ import pandas as pd
 
 from .costs import DATASET_SPECS, all_costs, arch_costs
 from .errors import InvalidChoiceError, InvalidValueError, RobBenchError, check_choice
+from .fashion_mnist import data_key
 from .metrics import COST_METRICS, MetricArg, metric_direction, resolve_metric_name, seed_label
 from .space import Arch, ArchLike, representative_indices
 from .store import LeaseLostError, ResultsStore, RunKey, current_node, new_owner
@@ -125,11 +126,12 @@ class LiveBenchmark:
     def run_key(self, arch: ArchLike) -> RunKey:
         """The store's key of ``arch``'s class under this benchmark's settings."""
         device_type, precision = self._device_and_precision()
-        return RunKey(self.dataset, self.recipe.key(), precision, device_type, Arch.parse(arch).uid, self.train_seed)
+        return RunKey(data_key(self.dataset), self.recipe.key(), precision, device_type, Arch.parse(arch).uid,
+                      self.train_seed)
 
     def _key_fields(self) -> dict:
         device_type, precision = self._device_and_precision()
-        return {"dataset": self.dataset, "recipe_key": self.recipe.key(), "precision": precision,
+        return {"dataset": data_key(self.dataset), "recipe_key": self.recipe.key(), "precision": precision,
                 "device_type": device_type}
 
     def _done_records(self) -> list[dict]:

@@ -184,3 +184,24 @@ def test_download_from_a_local_folder_and_the_cli(tmp_path, monkeypatch, capsys)
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "not the published file" in err[0]
     assert fashion_mnist.file_in(tmp_path / "cli", "train-images-idx3-ubyte") is None
+
+
+def test_results_on_another_split_of_the_files_never_share_a_key(tmp_path, monkeypatch):
+    """The split is part of what keys a Fashion-MNIST result: the live store's key and a build's
+    manifest name it, so a build or a results store made on another split is not reused."""
+    from robbench_plugin.train import builder
+    from robbench_plugin.train.builder import BuildPlan
+
+    assert fashion_mnist.data_key("fashion-mnist") == "fashion-mnist:8px:2000:5000:0"  # the documented split
+    assert fashion_mnist.data_key("digits") == "digits"  # a fixed split: the name, as stored so far
+    plan = BuildPlan.for_dataset("fashion-mnist")
+    builder._write_manifest(tmp_path, plan)
+    monkeypatch.setattr(fashion_mnist, "FASHION_MNIST", fashion_mnist.FashionMNISTSplit(8, 3000, 2000))
+    assert fashion_mnist.data_key("fashion-mnist") == "fashion-mnist:8px:3000:2000:0"
+    with pytest.raises(DataFileError, match="differs in data_key"):
+        builder._write_manifest(tmp_path, plan)
+    pytest.importorskip("torch")
+    from robbench_plugin.live import LiveBenchmark
+
+    live = LiveBenchmark("fashion-mnist", "tiny", device="cpu", store=tmp_path / "store")
+    assert live.run_key(0).dataset == "fashion-mnist:8px:3000:2000:0"

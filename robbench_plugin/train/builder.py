@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from ..errors import DataFileError, InvalidValueError, check_choice
+from ..fashion_mnist import data_key
 from ..fileutil import append_jsonl, atomic_write_json, read_jsonl
 from ..space import unique_indices
 from .recipe import Recipe
@@ -72,7 +73,9 @@ class BuildPlan:
         return cls(dataset=dataset, recipe=recipe if recipe is not None else Recipe.preset(dataset), **settings)
 
     def to_dict(self) -> dict:
-        return {"dataset": self.dataset, "recipe": self.recipe.to_dict(), "recipe_key": self.recipe.key(),
+        key = data_key(self.dataset)
+        return {"dataset": self.dataset, **({"data_key": key} if key != self.dataset else {}),
+                "recipe": self.recipe.to_dict(), "recipe_key": self.recipe.key(),
                 "uids": None if self.uids is None else list(self.uids), "extra_fraction": self.extra_fraction,
                 "extra_seeds": list(self.extra_seeds), "plan_seed": self.plan_seed,
                 **({"shuffled": True} if self.shuffled else {})}  # absent when off: older manifests match

@@ -32,6 +32,8 @@ import numpy as np
 import torch
 
 from ..costs import DATASET_SPECS, dataset_spec
+# the split's definition, the shipped split and the data key live with the files (no torch there)
+from ..fashion_mnist import FASHION_MNIST, FashionMNISTSplit
 from ..errors import DataFileError, InvalidValueError, check_choice
 
 DATASETS = tuple(DATASET_SPECS)  # digits and the release datasets
@@ -82,24 +84,6 @@ def load_digits_splits() -> Splits:
     va, te = train_test_split(rest, test_size=300, stratify=d.target[rest], random_state=0)
     return Splits("digits", _tensors(x[tr], d.target[tr]), _tensors(x[va], d.target[va]),
                   _tensors(x[te], d.target[te]), "sklearn digits, stratified 1197/300/300, random_state=0")
-
-
-@dataclass(frozen=True)
-class FashionMNISTSplit:
-    """How the Fashion-MNIST benchmark cuts and shrinks the data: ``resolution`` pixels per side
-    (area-averaged from 28), ``n_train`` training images and ``n_val`` validation images (multiples
-    of 10: both stratified, the same count of every class), chosen with ``split_seed``."""
-
-    resolution: int = 8
-    n_train: int = 3000
-    n_val: int = 2000
-    split_seed: int = 0
-
-
-# The split of the shipped Fashion-MNIST benchmark (the design study's "small" protocol,
-# docs/design-study.md): 2000 training images, 5000 validation images; its resolution is the dataset's
-# (costs.DATASET_SPECS).
-FASHION_MNIST = FashionMNISTSplit(resolution=DATASET_SPECS["fashion-mnist"].resolution, n_train=2000, n_val=5000)
 
 
 def _stratified_order(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
