@@ -171,6 +171,14 @@ def additive_r2(uids: list[int], values: np.ndarray) -> float:
     return float(np.mean(cross_val_score(RidgeCV(alphas=np.logspace(-3, 3, 13)), x, values, cv=5, scoring="r2")))
 
 
+def mean_of_runs_tau(tau: float, runs: float) -> float:
+    """An estimate of the seed-to-seed Kendall tau of means of ``runs`` runs from the tau of single
+    runs: Greiner's relation r = sin(pi tau / 2) to a correlation, the Spearman-Brown formula
+    r_k = k r / (1 + (k - 1) r), and back."""
+    r = np.sin(np.pi * tau / 2)
+    return float(2 / np.pi * np.arcsin(runs * r / (1 + (runs - 1) * r)))
+
+
 def _noise_ratio(values: np.ndarray) -> float:
     """Seed-to-seed standard deviation of one run (std of the difference of two seeds / sqrt 2) over
     the standard deviation of the seed means; ``values`` is classes x 2 seeds."""
@@ -245,12 +253,13 @@ def write_report(result: dict, out: Path) -> str:
             ("robust median", "robust_median"), ("noise / spread", "noise_ratio_robust"),
             ("noise / spread, top 90%", "noise_ratio_robust_top90"),
             ("additive R²", "additive_r2_robust"), ("CPU s / run", "cpu_s_per_run"),
-            ("CPU s / run alone", "cpu_s_alone")]
+            ("CPU s / run alone", "cpu_s_alone"), ("runs at the cost of 2 of the first", "runs_at_equal_cost"),
+            ("est. seed τ robust of their mean", "seed_tau_robust_equal_cost_est")]
     lines = ["| protocol | classes | " + " | ".join(c for c, _ in cols) + " |",
              "|---|---|" + "---|" * len(cols)]
     for name, r in result.items():
         lines.append(f"| {name} | {r['classes']} | " + " | ".join(
-            "" if k not in r else f"{r[k]:.1f}" if k.startswith("cpu_s") else f"{r[k]:.3f}" for _, k in cols) + " |")
+            "" if k not in r else f"{r[k]:.1f}" if k.startswith(("cpu_s", "runs_")) else f"{r[k]:.3f}" for _, k in cols) + " |")
     lines.append("")
     lines += [f"- **{n}**: {r['varies']} ({r['split']['resolution']}x{r['split']['resolution']} px, "
               f"{r['split']['n_train']} training images; recipe key {r['recipe_key']}; early epoch {r['early_epoch']})"
@@ -307,9 +316,17 @@ def main(argv=None) -> int:
                 print(f"{i}/{len(todo)} runs, {time.perf_counter() - start:.0f} s", flush=True)
     result = {**analyse(runs, classes), **references(classes)}
     if (out / "timing.json").is_file():  # costs measured alone (--timing)
-        for name, cpu in json.loads((out / "timing.json").read_text())["cpu_s"].items():
+        costs = json.loads((out / "timing.json").read_text())["cpu_s"]
+        for name, cpu in costs.items():
             if name in result:
                 result[name]["cpu_s_alone"] = cpu
+        # at the cost of two runs of the first protocol: how many runs each affords, and the estimated
+        # seed tau of their mean (see mean_of_runs_tau)
+        budget = 2 * costs.get(names[0], np.nan)
+        for name, r in result.items():
+            if "seed_tau_robust" in r and name in costs:
+                r["runs_at_equal_cost"] = budget / costs[name]
+                r["seed_tau_robust_equal_cost_est"] = mean_of_runs_tau(r["seed_tau_robust"], budget / costs[name])
     first = next((r for r in runs if r["protocol"] == names[0]), None)
     if first is not None and not args.analyse:
         from robbench_plugin.train.builder import map_jobs
