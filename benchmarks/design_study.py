@@ -48,12 +48,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmark_goals import anchor_accuracy  # noqa: E402  (NB201 CIFAR-10 of all cells, the anchor)
 from robbench_plugin.fileutil import append_jsonl, atomic_write_bytes, read_jsonl  # noqa: E402
 from robbench_plugin.stats import kendall  # noqa: E402
 from robbench_plugin.train.data import FashionMNISTSplit  # noqa: E402
 from robbench_plugin.train.recipe import AttackSpec, Recipe  # noqa: E402
 
-ANCHOR = ROOT / "tests" / "data" / "nb201_cifar10_200ep.csv.gz"
 EPS = 8.0
 EVAL_SUBSET = 1000
 SEEDS = (0, 1)
@@ -148,15 +148,6 @@ def run_job(job: tuple[str, int, int]) -> dict:
 
 
 # --- analysis ----------------------------------------------------------------------------
-def anchor_accuracy() -> np.ndarray:
-    """NAS-Bench-201's CIFAR-10 test accuracy (fraction) of all 15625 cells in index order."""
-    import pandas as pd
-
-    with gzip.open(ANCHOR, "rt") as fh:
-        frame = pd.read_csv(fh)
-    return frame.sort_values("index").cifar10_test_acc_200ep.to_numpy() / 100.0
-
-
 def additive_r2(uids: list[int], values: np.ndarray) -> float:
     """Cross-validated R^2 (5 folds) of a ridge model additive in the ops of the six edges (one-hot):
     how much of the values is structure a searcher can learn from a few evaluations."""

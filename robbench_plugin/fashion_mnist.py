@@ -18,8 +18,8 @@ import hashlib
 import shutil
 import urllib.error
 import urllib.parse
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from .costs import DATASET_SPECS

@@ -64,9 +64,8 @@ def run_train(args: argparse.Namespace) -> int:
 def run_build(args: argparse.Namespace) -> int:
     from ..train import select_device
     from ..train.builder import BuildPlan, build, build_status
-    from ..train.recipe import Recipe
-
     from ..train.data import load_splits
+    from ..train.recipe import Recipe
 
     plan = BuildPlan.for_dataset(args.dataset, Recipe.preset(args.recipe) if args.recipe else None)
     select_device(args.device)

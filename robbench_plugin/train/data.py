@@ -32,9 +32,9 @@ import numpy as np
 import torch
 
 from ..costs import DATASET_SPECS, dataset_spec
-# the split's definition, the shipped split and the data key live with the files (no torch there)
-from ..fashion_mnist import FASHION_MNIST, FashionMNISTSplit
 from ..errors import DataFileError, InvalidValueError, check_choice
+# the split's definition and the shipped split live with the files (no torch there)
+from ..fashion_mnist import FASHION_MNIST, FashionMNISTSplit
 
 DATASETS = tuple(DATASET_SPECS)  # digits and the release datasets
 MEAN_STD = {
