@@ -16,6 +16,7 @@ With ``--report-curve`` every trial reports its robust accuracy per epoch and as
 lookup`` but only in ours for ``vs constant``.
 
     python benchmarks/bench_optuna.py                       # embedded digits benchmark
+    python benchmarks/bench_optuna.py --benchmark fashion-mnist   # another embedded benchmark
     python benchmarks/bench_optuna.py --report-curve        # with per-epoch reports and pruning
     python benchmarks/bench_optuna.py --synthetic           # synthetic release of full size
 """
@@ -31,6 +32,7 @@ import numpy as np
 import optuna
 
 from robbench_plugin.adapters.optuna import RobustNASProblem, make_sampler
+from robbench_plugin.loader import EMBEDDED
 from robbench_plugin.problem import EDGE_NAMES
 from robbench_plugin.space import NUM_ARCHS, OPS, Arch
 
@@ -66,9 +68,10 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--report-curve", action="store_true", help="report per-epoch values (pruning)")
     ap.add_argument("--synthetic", action="store_true")
+    ap.add_argument("--benchmark", default="digits", choices=sorted(EMBEDDED), help="an embedded benchmark")
     a = ap.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    kw = {}
+    kw = {"benchmark": a.benchmark}
     if a.synthetic:
         from robbench_plugin.synthetic import make_synthetic_release
 

@@ -12,6 +12,7 @@ adapter's own work inside a simulation, the blackbox lookup, is therefore also t
 (``objective_function`` on 5000 random queries, ours vs the plain blackbox of the same values).
 
     python benchmarks/bench_syne_tune.py                   # embedded digits
+    python benchmarks/bench_syne_tune.py --benchmark fashion-mnist   # another embedded benchmark
     python benchmarks/bench_syne_tune.py --synthetic       # multi-fidelity synthetic table
 """
 from __future__ import annotations
@@ -31,12 +32,14 @@ import pandas as pd
 
 from robbench_plugin.adapters.syne_tune import (METRIC_ROBUST_ERROR, METRIC_VALID_ERROR, load_blackbox,
                                                 make_scheduler, simulate)
+from robbench_plugin.loader import EMBEDDED
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=1000)
     ap.add_argument("--synthetic", action="store_true")
+    ap.add_argument("--benchmark", default="digits", choices=sorted(EMBEDDED), help="an embedded benchmark")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--workers", type=int, default=1,
                     help="simulated workers (with more than 1 the order of results, hence the decisions, "
@@ -51,7 +54,7 @@ def main() -> None:
 
         bench = curves_bench()
     else:
-        bench = "digits"
+        bench = a.benchmark
     ours = load_blackbox(bench)
     from syne_tune.blackbox_repository.blackbox_tabular import BlackboxTabular
 

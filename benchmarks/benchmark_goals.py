@@ -21,6 +21,13 @@ For a table (seed-mean values unless said otherwise), over its classes:
 
 ``--anchor`` measures the last three on NAS-Bench-201's own CIFAR-10 accuracies (one value per cell:
 no seeds, no epochs), the benchmark a robust table should behave like.
+
+``--against GOALS.json`` (the ``--out`` of another table, e.g. digits) prints whether this table beats
+that one on the two figures that decide the embedded default: separation (a smaller one-sided p
+of TPE beating random search, and below 0.05) and seed-to-seed tau of robust accuracy (higher).
+
+    python benchmarks/benchmark_goals.py --benchmark digits --out /tmp/goals-digits.json
+    python benchmarks/benchmark_goals.py --benchmark fashion-mnist --against /tmp/goals-digits.json
 """
 from __future__ import annotations
 
@@ -122,6 +129,22 @@ def anchor_goals(seeds: int) -> dict:
             "separation": separation(cells, seeds)}
 
 
+def beats(new: dict, old: dict) -> dict:
+    """Whether table ``new`` beats ``old`` on separation and on seed tau (robust); see the module doc.
+    A figure that either table lacks (a partial table: no separation; one seed: no seed tau) is
+    ``None``, and so is the verdict."""
+    def sep(g):
+        return g["separation"]["p_tpe_better"] if "separation" in g else None
+
+    p_new, p_old = sep(new), sep(old)
+    t_new, t_old = new.get("seed_tau_robust"), old.get("seed_tau_robust")
+    separation_ok = None if None in (p_new, p_old) else bool(p_new < p_old and p_new < 0.05)
+    seed_ok = None if None in (t_new, t_old) else bool(t_new > t_old)
+    verdict = None if None in (separation_ok, seed_ok) else separation_ok and seed_ok
+    return {"separation_p": [p_new, p_old], "separation_better": separation_ok,
+            "seed_tau_robust": [t_new, t_old], "seed_tau_better": seed_ok, "beats": verdict}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--benchmark", default="digits")
@@ -130,7 +153,9 @@ def main(argv=None) -> int:
     ap.add_argument("--anchor", action="store_true", help="measure NAS-Bench-201's CIFAR-10 accuracies instead")
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--out", default=None, help="JSON file for the figures")
+    ap.add_argument("--against", default=None, help="the --out JSON of another table to compare with")
     a = ap.parse_args(argv)
+    old = json.loads(Path(a.against).read_text()) if a.against else None  # read before the work
     if a.anchor:
         goals = anchor_goals(a.seeds)
     else:
@@ -146,6 +171,12 @@ def main(argv=None) -> int:
         print(f"separation: TPE vs random search, {s['trials']} trials, {s['seeds']} seeds: median normalized regret "
               f"{s['tpe_median_regret']:.3f} vs {s['random_median_regret']:.3f}, one-sided Mann-Whitney p = "
               f"{s['p_tpe_better']:.2g}")
+    if old is not None:
+        verdict = beats(goals, old)
+        print(f"against {old['benchmark']}: separation p {verdict['separation_p']} -> "
+              f"{verdict['separation_better']}; seed tau (robust) {verdict['seed_tau_robust']} -> "
+              f"{verdict['seed_tau_better']}; beats it: {verdict['beats']}")
+        goals["against"] = {"benchmark": old["benchmark"], **verdict}
     if a.out:
         atomic_write_bytes(a.out, (json.dumps(goals, indent=1, sort_keys=True) + "\n").encode())
     return 0

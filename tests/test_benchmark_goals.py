@@ -1,0 +1,55 @@
+"""The goal figures of benchmarks/benchmark_goals.py (quoted in README) on hand-computed cases, and
+the rule that decides the embedded default."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def goals():
+    spec = importlib.util.spec_from_file_location("benchmark_goals", ROOT / "benchmarks" / "benchmark_goals.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_anchor_is_nb201_cifar10_in_index_order(goals):
+    acc = goals.anchor_accuracy()
+    assert acc.shape == (15625,)
+    # NAS-Bench-201's best CIFAR-10 test accuracy after 200 epochs is 94.37% (its paper, Table 5)
+    assert acc.max() == pytest.approx(0.9437, abs=1e-4)
+    assert 0.0 <= acc.min() <= 0.11  # cells with no path to the output train to chance
+
+
+def test_top_spread_by_hand(goals):
+    values = np.arange(101, dtype=float)  # max 100, median 50, 99th percentile 99
+    assert goals.top_spread(values) == {"top_gap_p99": pytest.approx(1 / 50), "cells_at_max": 1}
+    values[-3:] = 100.0  # three share the maximum; p99 = 100 - 0 -> gap 0
+    assert goals.top_spread(values) == {"top_gap_p99": pytest.approx(0.0), "cells_at_max": 3}
+
+
+def _g(p=None, tau=None):
+    g = {"benchmark": "x"}
+    if p is not None:
+        g["separation"] = {"p_tpe_better": p}
+    if tau is not None:
+        g["seed_tau_robust"] = tau
+    return g
+
+
+def test_the_default_switches_only_when_both_figures_are_better(goals):
+    digits = _g(p=0.049, tau=0.595)
+    assert goals.beats(_g(p=0.001, tau=0.70), digits)["beats"] is True
+    assert goals.beats(_g(p=0.001, tau=0.50), digits)["beats"] is False   # separates, less stable
+    assert goals.beats(_g(p=0.20, tau=0.70), digits)["beats"] is False    # stable, does not separate
+    # smaller than the old p but not significant: no
+    assert goals.beats(_g(p=0.04, tau=0.70), _g(p=0.30, tau=0.5))["separation_better"] is True
+    assert goals.beats(_g(p=0.06, tau=0.70), _g(p=0.30, tau=0.5))["separation_better"] is False
+    # a partial table (no separation yet) or one seed (no seed tau): no verdict
+    partial = goals.beats(_g(tau=0.70), digits)
+    assert partial["separation_better"] is None and partial["seed_tau_better"] is True and partial["beats"] is None
+    assert goals.beats(_g(p=0.001), digits)["beats"] is None
