@@ -180,14 +180,3 @@ class FashionMNISTSplit:
 # docs/design-study.md): 2000 training images, 5000 validation images; its resolution is the dataset's
 # (costs.DATASET_SPECS).
 FASHION_MNIST = FashionMNISTSplit(resolution=DATASET_SPECS["fashion-mnist"].resolution, n_train=2000, n_val=5000)
-
-
-def data_key(dataset: str) -> str:
-    """What identifies ``dataset``'s data as the trainer sees it, for keying results: the dataset's
-    name, plus the split's parameters where the package cuts the data itself (Fashion-MNIST, whose
-    files are checked against their published checksums): ``fashion-mnist:8px:2000:5000:0``. Results
-    trained on another split of the same files never share a key."""
-    if dataset == "fashion-mnist":
-        s = FASHION_MNIST
-        return f"fashion-mnist:{s.resolution}px:{s.n_train}:{s.n_val}:{s.split_seed}"
-    return dataset

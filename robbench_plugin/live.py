@@ -29,7 +29,7 @@ import pandas as pd
 
 from .costs import DATASET_SPECS, all_costs, arch_costs
 from .errors import InvalidChoiceError, InvalidValueError, RobBenchError, check_choice
-from .fashion_mnist import data_key
+from . import data_identity
 from .metrics import COST_METRICS, MetricArg, metric_direction, resolve_metric_name, seed_label
 from .space import Arch, ArchLike, representative_indices
 from .store import LeaseLostError, ResultsStore, RunKey, current_node, new_owner
@@ -75,6 +75,7 @@ class LiveBenchmark:
         self.time_source = "recorded"
         self._splits = None
         self._resolved: tuple[str, str] | None = None
+        self._data_key: str | None = None
 
     # --- axes -----------------------------------------------------------------------
     @property
@@ -123,15 +124,23 @@ class LiveBenchmark:
             self._resolved = (dev.type, resolve_precision(self.precision, dev.type))
         return self._resolved
 
+    @property
+    def data_key(self) -> str:
+        """What keys this benchmark's results by data (:func:`~robbench_plugin.data_identity.data_key`
+        of the dataset under ``data_root``), read once."""
+        if self._data_key is None:
+            self._data_key = data_identity.data_key(self.dataset, self.data_root)
+        return self._data_key
+
     def run_key(self, arch: ArchLike) -> RunKey:
         """The store's key of ``arch``'s class under this benchmark's settings."""
         device_type, precision = self._device_and_precision()
-        return RunKey(data_key(self.dataset), self.recipe.key(), precision, device_type, Arch.parse(arch).uid,
+        return RunKey(self.data_key, self.recipe.key(), precision, device_type, Arch.parse(arch).uid,
                       self.train_seed)
 
     def _key_fields(self) -> dict:
         device_type, precision = self._device_and_precision()
-        return {"dataset": data_key(self.dataset), "recipe_key": self.recipe.key(), "precision": precision,
+        return {"dataset": self.data_key, "recipe_key": self.recipe.key(), "precision": precision,
                 "device_type": device_type}
 
     def _done_records(self) -> list[dict]:

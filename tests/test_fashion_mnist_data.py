@@ -189,15 +189,16 @@ def test_download_from_a_local_folder_and_the_cli(tmp_path, monkeypatch, capsys)
 def test_results_on_another_split_of_the_files_never_share_a_key(tmp_path, monkeypatch):
     """The split is part of what keys a Fashion-MNIST result: the live store's key and a build's
     manifest name it, so a build or a results store made on another split is not reused."""
+    from robbench_plugin.data_identity import data_key
     from robbench_plugin.train import builder
     from robbench_plugin.train.builder import BuildPlan
 
-    assert fashion_mnist.data_key("fashion-mnist") == "fashion-mnist:8px:2000:5000:0"  # the documented split
-    assert fashion_mnist.data_key("digits") == "digits"  # a fixed split: the name, as stored so far
+    assert data_key("fashion-mnist") == "fashion-mnist:8px:2000:5000:0"  # the documented split
+    assert data_key("digits") == "digits"  # a fixed split: the name, as stored so far
     plan = BuildPlan.for_dataset("fashion-mnist")
     builder._write_manifest(tmp_path, plan)
     monkeypatch.setattr(fashion_mnist, "FASHION_MNIST", fashion_mnist.FashionMNISTSplit(8, 3000, 2000))
-    assert fashion_mnist.data_key("fashion-mnist") == "fashion-mnist:8px:3000:2000:0"
+    assert data_key("fashion-mnist") == "fashion-mnist:8px:3000:2000:0"
     with pytest.raises(DataFileError, match="differs in data_key"):
         builder._write_manifest(tmp_path, plan)
     pytest.importorskip("torch")
@@ -205,3 +206,41 @@ def test_results_on_another_split_of_the_files_never_share_a_key(tmp_path, monke
 
     live = LiveBenchmark("fashion-mnist", "tiny", device="cpu", store=tmp_path / "store")
     assert live.run_key(0).dataset == "fashion-mnist:8px:3000:2000:0"
+
+
+def test_release_datasets_are_keyed_by_the_nb201_split_file_in_their_folder(tmp_path):
+    """CIFAR/ImageNet16 results depend on whether NAS-Bench-201's split file is in the data folder
+    (train/data.py uses its halves, else the whole test set): the key says which, and which file."""
+    import hashlib
+
+    from robbench_plugin.data_identity import data_key
+    from robbench_plugin.train import builder
+    from robbench_plugin.train.builder import BuildPlan
+    from robbench_plugin.train.recipe import Recipe
+
+    bare, with_split = tmp_path / "bare", tmp_path / "split"
+    bare.mkdir()
+    with_split.mkdir()
+    content = b'{"train": [0, 1], "valid": [2, 3]}'
+    (with_split / "cifar-split.txt").write_bytes(content)
+    (with_split / "cifar100-test-split.txt").write_bytes(content + b" ")
+    assert data_key("cifar10", bare) == "cifar10:whole-test"
+    assert data_key("cifar10", with_split) == f"cifar10:cifar-split.txt:{hashlib.sha256(content).hexdigest()[:12]}"
+    assert data_key("cifar100", with_split) == \
+        f"cifar100:cifar100-test-split.txt:{hashlib.sha256(content + b' ').hexdigest()[:12]}"
+    assert data_key("imagenet", with_split) == "imagenet:whole-test"  # its own file is not there
+    assert data_key("cifar10") == "cifar10"  # no folder: nothing can be trained
+    # a build started on the whole test set refuses to be resumed once the split file is there
+    pytest.importorskip("torch")
+    plan = BuildPlan(dataset="cifar10", recipe=Recipe.preset("tiny"))
+    out = tmp_path / "build"
+    assert builder.build(out, plan, workers=1, data_root=str(bare), limit=0, progress=False) == 0
+    assert builder.read_manifest(out)["data_key"] == "cifar10:whole-test"
+    builder.build(out, plan, workers=1, data_root=str(bare), limit=0, progress=False)  # same data: resumes
+    with pytest.raises(DataFileError, match="differs in data_key"):
+        builder.build(out, plan, workers=1, data_root=str(with_split), limit=0, progress=False)
+    from robbench_plugin.live import LiveBenchmark
+
+    keys = {LiveBenchmark("cifar10", "tiny", device="cpu", data_root=root, store=tmp_path / "store").run_key(5)
+            for root in (bare, with_split)}
+    assert {k.dataset for k in keys} == {data_key("cifar10", bare), data_key("cifar10", with_split)}

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "robbench_plugin"
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"_version", "errors", "paths", "fileutil", "plotting", "stats"}),
     ("space", {"space", "costs", "encodings", "pareto"}),
-    ("data", {"table", "release", "download", "synthetic", "train.recipe", "store", "idx", "fashion_mnist",
+    ("data", {"table", "release", "download", "synthetic", "train.recipe", "store", "idx", "fashion_mnist", "data_identity",
               "metrics", "release_time"}),
     ("training", {"train", "train.attacks", "train.data", "train.model", "train.loop", "train.builder",
                   "build_table"}),

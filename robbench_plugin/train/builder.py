@@ -22,8 +22,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from ..data_identity import data_key
 from ..errors import DataFileError, InvalidValueError, check_choice
-from ..fashion_mnist import data_key
 from ..fileutil import append_jsonl, atomic_write_json, read_jsonl
 from ..space import unique_indices
 from .recipe import Recipe
@@ -124,12 +124,17 @@ def _write_manifest(out_dir: Path, plan: BuildPlan, run_identity: dict | None = 
     (dataset, recipe, uids, extra seeds and fraction, plan seed) and trains with the same
     ``run_identity`` (precision, device type, environment): resuming another plan into the same
     directory would mix two benchmarks. A manifest written before the identity was recorded counts
-    as fp32 on cpu, in an unrecorded environment (not checked)."""
+    as fp32 on cpu, in an unrecorded environment (not checked); one written before the data key
+    of a release dataset was recorded (``data_key``, which split of the user's files) is not checked
+    for it either."""
     wanted = {**plan.to_dict(), **(run_identity or {})}
+    if wanted.get("data_key") == wanted["dataset"]:
+        wanted.pop("data_key")  # a dataset whose name is its key (digits): not recorded, as before
     if (out_dir / "manifest.json").is_file():
         have = read_manifest(out_dir)
-        if "environment" not in have:
-            wanted.pop("environment", None)
+        for recorded_later in ("environment", "data_key"):
+            if recorded_later not in have:
+                wanted.pop(recorded_later, None)
         have = {**{"precision": "fp32", "device_type": "cpu"}, **have}
         differ = sorted(k for k in wanted if k != "recipe" and have.get(k) != wanted[k])
         if differ:
@@ -269,6 +274,7 @@ def build(out_dir: str | Path, plan: BuildPlan | None = None, workers: int = 2, 
     out = Path(out_dir)
     (out / "shards").mkdir(parents=True, exist_ok=True)
     _write_manifest(out, plan, {"precision": resolve_precision("auto", device_type), "device_type": device_type,
+                                "data_key": data_key(plan.dataset, data_root),
                                 **({"environment": environment()} if device_type == "cpu" else {})})
     all_jobs = plan.jobs()
     done = done_jobs(out)

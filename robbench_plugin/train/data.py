@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from ..costs import DATASET_SPECS, dataset_spec
+from ..data_identity import NB201_SPLIT_FILES
 from ..errors import DataFileError, InvalidValueError, check_choice
 # the split's definition and the shipped split live with the files (no torch there)
 from ..fashion_mnist import FASHION_MNIST, FashionMNISTSplit
@@ -240,13 +241,13 @@ def _cifar(root: Path, name: str) -> Splits:
 
 def _with_nb201_split(root: Path, name: str, xtr, ytr, xte, yte) -> Splits:
     if name == "cifar10":
-        split = _read_split_file(root / "cifar-split.txt")
+        split = _read_split_file(root / NB201_SPLIT_FILES["cifar10"])
         if split is not None:
             tr, va = _split_indices(split["train"]), _split_indices(split["valid"])
             return Splits(name, _tensors(xtr[tr], ytr[tr]), _tensors(xtr[va], ytr[va]), _tensors(xte, yte),
                           "NB201 cifar-split.txt (train/valid halves of the training set)")
     else:
-        fname = "cifar100-test-split.txt" if name == "cifar100" else "imagenet-16-120-test-split.txt"
+        fname = NB201_SPLIT_FILES[name]
         split = _read_split_file(root / fname)
         if split is not None:
             va, te = _split_indices(split["xvalid"]), _split_indices(split["xtest"])
