@@ -14,6 +14,9 @@ For a table (seed-mean values unless said otherwise), over its classes:
 - the size of the true clean/robust Pareto front (over all 15625 cells, identical points merged);
 - (max - 99th percentile) / (max - median) of the robust accuracy over the cells, and how many cells
   share the maximum;
+- what the table rewards: the mean z-score of robust accuracy over the classes with each operation
+  on each edge (a 6 x 5 table), and its Pearson r with the same table of NAS-Bench-201's CIFAR-10
+  accuracy over the same classes (1: the table rewards the same operations where CIFAR-10 does);
 - separation: Optuna's TPE against random search maximising robust accuracy over the 15625 cells
   (one categorical parameter per edge), 100 trials, ``--seeds`` seeds each; normalized regret
   (max - best found) / (max - median) per seed; medians and a one-sided Mann-Whitney test that
@@ -44,7 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from robbench_plugin.fileutil import atomic_write_bytes  # noqa: E402
-from robbench_plugin.space import EDGES, NUM_ARCHS, OPS, Arch, representative_indices  # noqa: E402
+from robbench_plugin.space import (EDGES, NUM_ARCHS, OPS, Arch, index_to_ops_array,  # noqa: E402
+                                   representative_indices)
 from robbench_plugin.stats import kendall  # noqa: E402
 
 ANCHOR = ROOT / "tests" / "data" / "nb201_cifar10_200ep.csv.gz"
@@ -61,6 +65,14 @@ def top_spread(values: np.ndarray) -> dict:
     top = float(np.max(values))
     return {"top_gap_p99": float((top - np.percentile(values, 99)) / (top - np.median(values))),
             "cells_at_max": int(np.sum(values == top))}
+
+
+def op_effects(values: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """(6 edges, 5 operations): the mean z-score of ``values`` over the cells ``indices`` (NB201
+    indices, one per value) that have each operation on each edge (EDGES, OPS order); 0 = average."""
+    z = (values - values.mean()) / values.std()
+    ops = index_to_ops_array()[indices]
+    return np.array([[z[ops[:, e] == k].mean() for k in range(len(OPS))] for e in range(len(EDGES))])
 
 
 def separation(cells: np.ndarray, seeds: int, trials: int = 100) -> dict:
@@ -107,6 +119,9 @@ def table_goals(bench, seeds: int) -> dict:
         out.update(seed_classes=int(len(both)), seed_tau_robust=kendall(a.loc[both, rob], b.loc[both, rob]),
                    seed_tau_clean=kendall(a.loc[both, cln], b.loc[both, cln]))
     out.update(tau_cifar10_robust=kendall(frame[rob], cif[uids]), tau_cifar10_clean=kendall(frame[cln], cif[uids]))
+    effects, anchor_effects = op_effects(frame[rob].to_numpy(), uids), op_effects(cif[uids], uids)
+    out.update(op_effects_robust=effects.round(4).tolist(), op_effects_cifar10=anchor_effects.round(4).tolist(),
+               op_effects_r_cifar10=float(np.corrcoef(effects.ravel(), anchor_effects.ravel())[0, 1]))
     fids = [f for f in bench.fidelities if f <= 0.25 * bench.final_fidelity(rob)]
     evaluated = set(bench.table.frame.query("metric == @rob").fidelity.unique())
     early = max([f for f in fids if f in evaluated], default=None)
@@ -162,8 +177,15 @@ def main(argv=None) -> int:
         from robbench_plugin.loader import load_benchmark
 
         goals = table_goals(load_benchmark(a.benchmark, dataset=a.dataset, data_dir=a.data_dir), a.seeds)
-    shown = {k: v for k, v in goals.items() if k != "separation"}
+    shown = {k: v for k, v in goals.items() if k != "separation" and not k.startswith("op_effects_")}
     print(json.dumps(shown, indent=1))
+    if "op_effects_robust" in goals:
+        print(f"what the table rewards (mean z-score of robust accuracy; CIFAR-10 in brackets), Pearson r "
+              f"with CIFAR-10's {goals['op_effects_r_cifar10']:.3f}:")
+        print("edge   " + "".join(f"{op:>22}" for op in OPS))
+        for e, (to, src) in enumerate(EDGES):
+            print(f"{src}->{to}   " + "".join(f"{goals['op_effects_robust'][e][k]:>+14.2f} ({goals['op_effects_cifar10'][e][k]:+.2f})"
+                                     for k in range(len(OPS))))
     s = goals.get("separation")
     if s is None:
         print(f"separation, front and top spread need all 15625 cells: the table has {goals['classes']} of 6466 classes")

@@ -53,3 +53,19 @@ def test_the_default_switches_only_when_both_figures_are_better(goals):
     partial = goals.beats(_g(tau=0.70), digits)
     assert partial["separation_better"] is None and partial["seed_tau_better"] is True and partial["beats"] is None
     assert goals.beats(_g(p=0.001), digits)["beats"] is None
+
+
+def test_op_effects_by_hand(goals):
+    """A value that is 1 exactly when edge 0 holds nor_conv_3x3, over all 15625 cells: 1/5 of the
+    cells, so mean 0.2, std 0.4 and z-scores 2 and -0.5; every other edge's operations are balanced
+    over it (each splits the cells with and without it 1:4), so their effects are exactly 0."""
+    from robbench_plugin.space import OPS, index_to_ops_array
+
+    cells = np.arange(15625)
+    conv3 = OPS.index("nor_conv_3x3")
+    values = (index_to_ops_array()[cells][:, 0] == conv3).astype(float)
+    effects = goals.op_effects(values, cells)
+    expected = np.zeros((6, 5))
+    expected[0] = -0.5
+    expected[0, conv3] = 2.0
+    np.testing.assert_allclose(effects, expected, atol=1e-12)
