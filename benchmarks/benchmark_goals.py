@@ -14,9 +14,10 @@ For a table (seed-mean values unless said otherwise), over its classes:
 - the size of the true clean/robust Pareto front (over all 15625 cells, identical points merged);
 - (max - 99th percentile) / (max - median) of the robust accuracy over the cells, and how many cells
   share the maximum;
-- what the table rewards: the mean z-score of robust accuracy over the classes with each operation
-  on each edge (a 6 x 5 table), and its Pearson r with the same table of NAS-Bench-201's CIFAR-10
-  accuracy over the same classes (1: the table rewards the same operations where CIFAR-10 does);
+- what the table rewards: the mean z-score of robust accuracy over the cells (of the table's classes)
+  with each operation on each edge (a 6 x 5 table), and its Pearson r with the same table of
+  NAS-Bench-201's CIFAR-10 accuracy over the same cells (1: the table rewards the same operations
+  where CIFAR-10 does);
 - separation: Optuna's TPE against random search maximising robust accuracy over the 15625 cells
   (one categorical parameter per edge), 100 trials, ``--seeds`` seeds each; normalized regret
   (max - best found) / (max - median) per seed; medians and a one-sided Mann-Whitney test that
@@ -69,10 +70,31 @@ def top_spread(values: np.ndarray) -> dict:
 
 def op_effects(values: np.ndarray, indices: np.ndarray) -> np.ndarray:
     """(6 edges, 5 operations): the mean z-score of ``values`` over the cells ``indices`` (NB201
-    indices, one per value) that have each operation on each edge (EDGES, OPS order); 0 = average."""
+    indices, one per value) that have each operation on each edge (EDGES, OPS order); 0 = average,
+    NaN where no cell has it."""
     z = (values - values.mean()) / values.std()
     ops = index_to_ops_array()[indices]
-    return np.array([[z[ops[:, e] == k].mean() for k in range(len(OPS))] for e in range(len(EDGES))])
+    return np.array([[z[ops[:, e] == k].mean() if (ops[:, e] == k).any() else np.nan for k in range(len(OPS))]
+                     for e in range(len(EDGES))])
+
+
+def effects_r(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson r of two op-effect tables over the entries both have."""
+    a, b = np.ravel(a), np.ravel(b)
+    both = np.isfinite(a) & np.isfinite(b)
+    return float(np.corrcoef(a[both], b[both])[0, 1])
+
+
+def op_effects_of_classes(class_values: np.ndarray, uids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What a table of classes rewards, over the search space as a searcher sees it: every cell of
+    the classes ``uids`` takes its class's value (class representatives alone never hold some
+    operations on some edges, e.g. ``none`` into a node whose other edges then do nothing), and
+    the same for NB201's CIFAR-10 accuracy of those cells. Returns (table's, CIFAR-10's) effects."""
+    rep = representative_indices()
+    cells = np.flatnonzero(np.isin(rep, uids))
+    by_uid = dict(zip(np.asarray(uids).tolist(), np.asarray(class_values, dtype=float)))
+    values = np.array([by_uid[int(u)] for u in rep[cells]])
+    return op_effects(values, cells), op_effects(anchor_accuracy()[cells], cells)
 
 
 def separation(cells: np.ndarray, seeds: int, trials: int = 100) -> dict:
@@ -119,9 +141,9 @@ def table_goals(bench, seeds: int) -> dict:
         out.update(seed_classes=int(len(both)), seed_tau_robust=kendall(a.loc[both, rob], b.loc[both, rob]),
                    seed_tau_clean=kendall(a.loc[both, cln], b.loc[both, cln]))
     out.update(tau_cifar10_robust=kendall(frame[rob], cif[uids]), tau_cifar10_clean=kendall(frame[cln], cif[uids]))
-    effects, anchor_effects = op_effects(frame[rob].to_numpy(), uids), op_effects(cif[uids], uids)
+    effects, anchor_effects = op_effects_of_classes(frame[rob].to_numpy(), uids)
     out.update(op_effects_robust=effects.round(4).tolist(), op_effects_cifar10=anchor_effects.round(4).tolist(),
-               op_effects_r_cifar10=float(np.corrcoef(effects.ravel(), anchor_effects.ravel())[0, 1]))
+               op_effects_r_cifar10=effects_r(effects, anchor_effects))
     fids = [f for f in bench.fidelities if f <= 0.25 * bench.final_fidelity(rob)]
     evaluated = set(bench.table.frame.query("metric == @rob").fidelity.unique())
     early = max([f for f in fids if f in evaluated], default=None)

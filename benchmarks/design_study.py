@@ -48,7 +48,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmark_goals import anchor_accuracy  # noqa: E402  (NB201 CIFAR-10 of all cells, the anchor)
+from benchmark_goals import anchor_accuracy, effects_r, op_effects_of_classes  # noqa: E402  (NB201 CIFAR-10 of all cells, the anchor)
 from robbench_plugin.fileutil import append_jsonl, atomic_write_bytes, read_jsonl  # noqa: E402
 from robbench_plugin.stats import kendall  # noqa: E402
 from robbench_plugin.train.data import FashionMNISTSplit  # noqa: E402
@@ -176,6 +176,13 @@ def _noise_ratio(values: np.ndarray) -> float:
     return float(np.std(values[:, 0] - values[:, 1]) / np.sqrt(2) / np.std(values.mean(1)))
 
 
+def op_effects_r(uids: list[int], values: np.ndarray) -> float:
+    """Pearson r of what ``values`` (one per class) reward with what NB201's CIFAR-10 accuracy rewards
+    on the same cells (benchmark_goals.op_effects_of_classes)."""
+    ours, anchor = op_effects_of_classes(values, np.asarray(uids))
+    return effects_r(ours, anchor)
+
+
 def analyse(runs: list[dict], classes: list[int]) -> dict:
     cifar = anchor_accuracy()
     out = {}
@@ -216,7 +223,7 @@ def analyse(runs: list[dict], classes: list[int]) -> dict:
             "noise_ratio_robust": _noise_ratio(rob),
             # without the 10% of classes with the lowest seed-mean robust accuracy (broken cells)
             "noise_ratio_robust_top90": _noise_ratio(rob[mean_rob >= np.percentile(mean_rob, 10)]),
-            "additive_r2_robust": additive_r2(full, mean_rob),
+            "additive_r2_robust": additive_r2(full, mean_rob), "op_effects_r_cifar10": op_effects_r(full, mean_rob),
             "median_seed_abs_diff_robust": float(np.median(np.abs(rob[:, 0] - rob[:, 1]))),
             "cpu_s_per_run": float(cpu.mean()), "wall_s_per_run": float(np.mean([r["wall_s"] for r in rows])),
         }
@@ -232,7 +239,8 @@ def references(classes: list[int]) -> dict:
     values = digits.query_many(classes, ["robust", "clean"])
     rob, cln = values[digits.resolve_metric("robust")].to_numpy(), values["val_acc"].to_numpy()
     return {"digits v1": {"classes": len(classes), "tau_cifar10_robust": kendall(rob, cifar[classes]),
-                          "tau_cifar10_clean": kendall(cln, cifar[classes]), "additive_r2_robust": additive_r2(classes, rob)},
+                          "tau_cifar10_clean": kendall(cln, cifar[classes]), "additive_r2_robust": additive_r2(classes, rob),
+                          "op_effects_r_cifar10": op_effects_r(classes, rob)},
             "NB201 CIFAR-10": {"classes": len(classes), "additive_r2_robust": additive_r2(classes, cifar[classes])}}
 
 
@@ -243,7 +251,8 @@ def write_report(result: dict, out: Path) -> str:
             ("τ PGD-3/PGD-10", "tau_pgd3_pgd10"), ("top gap", "top_gap"), ("robust p5-p95", "robust_p5_p95"),
             ("robust median", "robust_median"), ("noise / spread", "noise_ratio_robust"),
             ("noise / spread, top 90%", "noise_ratio_robust_top90"),
-            ("additive R²", "additive_r2_robust"), ("CPU s / run", "cpu_s_per_run"),
+            ("additive R²", "additive_r2_robust"), ("op-effect r with CIFAR-10", "op_effects_r_cifar10"),
+            ("CPU s / run", "cpu_s_per_run"),
             ("CPU s / run alone", "cpu_s_alone"), ("runs at the cost of 2 of the first", "runs_at_equal_cost"),
             ("est. seed τ robust of their mean", "seed_tau_robust_equal_cost_est")]
     lines = ["| protocol | classes | " + " | ".join(c for c, _ in cols) + " |",
