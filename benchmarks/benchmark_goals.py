@@ -14,10 +14,10 @@ For a table (seed-mean values unless said otherwise), over its classes:
 - the size of the true clean/robust Pareto front (over all 15625 cells, identical points merged);
 - (max - 99th percentile) / (max - median) of the robust accuracy over the cells, and how many cells
   share the maximum;
-- what the table rewards: the mean z-score of robust accuracy over the cells (of the table's classes)
-  with each operation on each edge (a 6 x 5 table), and its Pearson r with the same table of
-  NAS-Bench-201's CIFAR-10 accuracy over the same cells (1: the table rewards the same operations
-  where CIFAR-10 does);
+- what the table rewards: the mean z-score of robust accuracy over the cells with each operation on
+  each edge, every class counted once (a 6 x 5 table, :func:`op_effects_of_classes`), and its Pearson
+  r with the same table of NAS-Bench-201's CIFAR-10 accuracy over the same cells (1: the table
+  rewards the same operations where CIFAR-10 does);
 - separation: Optuna's TPE against random search maximising robust accuracy over the 15625 cells
   (one categorical parameter per edge), 100 trials, ``--seeds`` seeds each; normalized regret
   (max - best found) / (max - median) per seed; medians and a one-sided Mann-Whitney test that
@@ -68,14 +68,16 @@ def top_spread(values: np.ndarray) -> dict:
             "cells_at_max": int(np.sum(values == top))}
 
 
-def op_effects(values: np.ndarray, indices: np.ndarray) -> np.ndarray:
+def op_effects(values: np.ndarray, indices: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """(6 edges, 5 operations): the mean z-score of ``values`` over the cells ``indices`` (NB201
     indices, one per value) that have each operation on each edge (EDGES, OPS order); 0 = average,
-    NaN where no cell has it."""
-    z = (values - values.mean()) / values.std()
+    NaN where no cell has it. ``weights`` (one per cell, default equal) weigh the z-scores and means."""
+    w = np.ones(len(values)) if weights is None else np.asarray(weights, dtype=float)
+    mean = np.average(values, weights=w)
+    z = (values - mean) / np.sqrt(np.average((values - mean) ** 2, weights=w))
     ops = index_to_ops_array()[indices]
-    return np.array([[z[ops[:, e] == k].mean() if (ops[:, e] == k).any() else np.nan for k in range(len(OPS))]
-                     for e in range(len(EDGES))])
+    return np.array([[np.average(z[ops[:, e] == k], weights=w[ops[:, e] == k]) if (ops[:, e] == k).any()
+                      else np.nan for k in range(len(OPS))] for e in range(len(EDGES))])
 
 
 def effects_r(a: np.ndarray, b: np.ndarray) -> float:
@@ -86,15 +88,19 @@ def effects_r(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def op_effects_of_classes(class_values: np.ndarray, uids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """What a table of classes rewards, over the search space as a searcher sees it: every cell of
-    the classes ``uids`` takes its class's value (class representatives alone never hold some
-    operations on some edges, e.g. ``none`` into a node whose other edges then do nothing), and
-    the same for NB201's CIFAR-10 accuracy of those cells. Returns (table's, CIFAR-10's) effects."""
+    """What a table of classes rewards (:func:`op_effects`), every class counted once: its value is
+    spread evenly over all its cells (weight 1 / the class's size), so that no convention of which
+    cell represents a class decides which operations it shows (representatives alone never hold
+    some operations on some edges), and the large classes of cells that compute the same thing
+    (e.g. every cell with no path to the output) count once, not once per cell. Returns (the
+    table's effects, NB201 CIFAR-10's on the same cells with the same weights)."""
     rep = representative_indices()
+    _, inverse, sizes = np.unique(rep, return_inverse=True, return_counts=True)
     cells = np.flatnonzero(np.isin(rep, uids))
     by_uid = dict(zip(np.asarray(uids).tolist(), np.asarray(class_values, dtype=float)))
     values = np.array([by_uid[int(u)] for u in rep[cells]])
-    return op_effects(values, cells), op_effects(anchor_accuracy()[cells], cells)
+    weights = 1.0 / sizes[inverse[cells]]
+    return op_effects(values, cells, weights), op_effects(anchor_accuracy()[cells], cells, weights)
 
 
 def separation(cells: np.ndarray, seeds: int, trials: int = 100) -> dict:

@@ -69,3 +69,31 @@ def test_op_effects_by_hand(goals):
     expected[0] = -0.5
     expected[0, conv3] = 2.0
     np.testing.assert_allclose(effects, expected, atol=1e-12)
+
+
+def test_op_effect_weights_count_like_repeated_cells(goals):
+    """A weight of k counts a cell as k copies of it (weighted z-scores and means)."""
+    rng = np.random.default_rng(0)
+    cells = rng.choice(15625, 40, replace=False)
+    values = rng.uniform(0.1, 0.9, 40)
+    weights = rng.integers(1, 4, 40)
+    repeated = goals.op_effects(np.repeat(values, weights), np.repeat(cells, weights))
+    np.testing.assert_allclose(goals.op_effects(values, cells, weights.astype(float)), repeated, atol=1e-12)
+
+
+def test_each_class_counts_once_in_what_a_table_rewards(goals):
+    """With every class's value spread over its cells, a table that is 1 on one class and 0 on the
+    others gives the same effects as that class's cells weighted by 1 / its size against all others."""
+    from robbench_plugin.space import representative_indices
+
+    rep = representative_indices()
+    uids, sizes = np.unique(rep, return_counts=True)
+    big = uids[np.argmax(sizes)]  # the largest class (cells that compute the same thing)
+    values = (uids == big).astype(float)
+    ours, _ = goals.op_effects_of_classes(values, uids)
+    cells = np.arange(15625)
+    by_hand = goals.op_effects((rep == big).astype(float), cells, 1.0 / sizes[np.searchsorted(uids, rep)])
+    np.testing.assert_allclose(ours, by_hand, atol=1e-12)
+    # counted once, the one class is one of 6466: its z-score is sqrt(6465), the others' -1/sqrt(6465)
+    z_big, z_other = np.sqrt(len(uids) - 1), -1 / np.sqrt(len(uids) - 1)
+    assert np.nanmax(ours) <= z_big + 1e-9 and np.nanmin(ours) >= z_other - 1e-9
