@@ -198,7 +198,15 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None, help="JSON file for the figures")
     ap.add_argument("--against", default=None, help="the --out JSON of another table to compare with")
     a = ap.parse_args(argv)
-    old = json.loads(Path(a.against).read_text()) if a.against else None  # read before the work
+    if a.seeds < 1:
+        ap.error(f"--seeds must be >= 1, got {a.seeds}")
+    old = None
+    if a.against:  # read before the work
+        try:
+            old = json.loads(Path(a.against).read_text())
+            old["benchmark"]
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            ap.error(f"--against {a.against}: not the --out JSON of this script ({type(exc).__name__}: {exc})")
     if a.anchor:
         goals = anchor_goals(a.seeds)
     else:
