@@ -72,6 +72,47 @@ def opened_build(path: str | Path) -> Iterator[Path]:
         yield Path(tmp)
 
 
+def build_progress(build: str | Path) -> dict:
+    """How far a build (directory or archive) is, and what its finished runs took.
+
+    Returns ``dataset``, ``recipe_key``, ``total``/``done`` runs of its plan and ``complete``;
+    ``seeds``: per training seed, ``[done, planned]`` runs; ``train_s`` and ``eval_s``: the seconds
+    its finished runs measured for training and for evaluation, summed over their epochs (each run
+    trains in its own process on one thread, so these are core-seconds while nothing else shares
+    the cores, more when something does; process start-up and data loading are not counted);
+    ``median_run_s``: the median of a run's training plus evaluation seconds (NaN when none), the
+    pace that sharing the cores for a while does not move; ``remaining_s``: that median times the
+    runs still to do, the core-seconds left at that pace.
+    """
+    import numpy as np
+
+    from .train.builder import BuildPlan, read_manifest, read_shards
+
+    with opened_build(build) as build_dir:
+        manifest = read_manifest(build_dir)
+        jobs = BuildPlan.from_manifest(manifest).jobs()
+        planned = set(jobs)
+        done: set[tuple[int, int]] = set()
+        train, evaluation = [], []
+        for rec in read_shards(build_dir):
+            key = (int(rec["uid"]), int(rec["seed"]))
+            if key not in planned or key in done:
+                continue
+            done.add(key)
+            train.append(sum(float(e.get("time_s", 0.0)) for e in rec["epochs"]))
+            evaluation.append(sum(float(e.get("eval_time_s", 0.0)) for e in rec["epochs"]))
+    seeds: dict[int, list[int]] = {}
+    for _, seed in jobs:
+        seeds.setdefault(seed, [0, 0])[1] += 1
+    for _, seed in done:
+        seeds[seed][0] += 1
+    median = float(np.median(np.add(train, evaluation))) if done else float("nan")
+    return {"dataset": manifest["dataset"], "recipe_key": manifest.get("recipe_key"), "total": len(jobs),
+            "done": len(done), "complete": len(done) == len(jobs), "seeds": seeds, "train_s": float(sum(train)),
+            "eval_s": float(sum(evaluation)), "median_run_s": median,
+            "remaining_s": median * (len(jobs) - len(done)) if done else float("nan")}
+
+
 def table_from_build(build: str | Path, require_complete: bool = False, name: str | None = None) -> Table:
     """All finished results of a build (directory or archive) as a table (``time_source="recorded"``).
 
@@ -89,12 +130,7 @@ def _table_from_build_dir(build_dir: Path, require_complete: bool, name: str | N
     if not records:
         raise DataFileError(f"build {build_dir} has no finished results yet")
     if require_complete:
-        from .train.recipe import Recipe
-
-        plan = BuildPlan(dataset=manifest["dataset"], recipe=Recipe.from_dict(manifest["recipe"]),
-                         uids=None if manifest["uids"] is None else tuple(manifest["uids"]),
-                         extra_fraction=manifest["extra_fraction"], extra_seeds=tuple(manifest["extra_seeds"]),
-                         plan_seed=manifest["plan_seed"], shuffled=manifest.get("shuffled", False))
+        plan = BuildPlan.from_manifest(manifest)
         missing = set(plan.jobs()) - {(int(r["uid"]), int(r["seed"])) for r in records}
         if missing:
             raise DataFileError(f"build {build_dir} is incomplete: {len(missing)} of {len(plan.jobs())} runs missing")

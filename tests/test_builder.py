@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from robbench_plugin.build_table import pack_build, table_from_build  # noqa: E402
+from robbench_plugin.build_table import build_progress, pack_build, table_from_build  # noqa: E402
 from robbench_plugin.errors import DataFileError  # noqa: E402
 from robbench_plugin.objective import Benchmark  # noqa: E402
 from robbench_plugin.train.builder import BuildPlan, build, build_status, read_shards  # noqa: E402
@@ -152,3 +152,28 @@ def test_built_table_answers_like_the_records(tmp_path):
         assert bench.train_time(uid, seed=str(seed)) == pytest.approx(sum(e["time_s"] for e in r["epochs"]))
     assert bench.resolve_metric("robust") == "val_pgd_48.0_acc"
     assert table.meta.time_source == "recorded"
+
+
+def test_build_progress_counts_the_plan_and_the_seconds_its_runs_recorded(tmp_path):
+    """3 of the 9 jobs done (the plan trains seed 0 of its 6 classes first); the seconds are the
+    records' own, summed by hand here; an archive of the build says the same."""
+    build(tmp_path / "b", _plan(), workers=1, progress=False, limit=3)
+    recs = list(read_shards(tmp_path / "b"))
+    st = build_progress(tmp_path / "b")
+    assert (st["done"], st["total"], st["complete"]) == (3, 9, False)
+    assert st["seeds"] == {0: [3, 6], 1: [0, 3]}
+    per_run = sorted(sum(e["time_s"] + e["eval_time_s"] for e in r["epochs"]) for r in recs)
+    assert st["train_s"] + st["eval_s"] == pytest.approx(sum(per_run), rel=1e-12)
+    assert st["median_run_s"] == pytest.approx(per_run[1], rel=1e-12)
+    assert st["remaining_s"] == pytest.approx(6 * per_run[1], rel=1e-12)
+    pack_build(tmp_path / "b", tmp_path / "b.build.tar.xz")
+    assert build_progress(tmp_path / "b.build.tar.xz") == st
+
+
+def test_build_progress_of_the_shipped_digits_build_is_its_plan():
+    """digits v1: every class at seed 0, seeds 1 and 2 for 647 of them (10%), all done."""
+    from pathlib import Path
+
+    st = build_progress(Path(__file__).resolve().parents[1] / "data" / "digits-v1.build.tar.xz")
+    assert (st["dataset"], st["done"], st["total"], st["complete"]) == ("digits", 6466 + 2 * 647, 7760, True)
+    assert st["seeds"] == {0: [6466, 6466], 1: [647, 647], 2: [647, 647]} and st["remaining_s"] == 0

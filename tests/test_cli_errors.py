@@ -36,7 +36,7 @@ def test_bad_command_line_is_one_clean_error(line, tmp_path, fixture_release, ca
 def test_the_list_covers_every_command():
     commands = {shlex.split(line)[0] for line in LINES}
     assert commands >= {"search", "compare", "proxies", "surrogate-eval", "top", "query", "export", "train", "build",
-                        "download", "report"}
+                        "build-status", "download", "report"}
 
 
 def test_an_internal_bug_shows_its_traceback_and_exit_1(monkeypatch, capsys):

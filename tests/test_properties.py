@@ -323,7 +323,7 @@ def test_count_fraction_and_name_options_parse_or_say_why(text):
 
 
 COMMANDS = ["info", "download", "query", "top", "export", "search", "surrogate-eval", "report", "compare", "proxies",
-            "train", "build"]
+            "train", "build", "build-status"]
 OPTIONS = ["--trials", "--budget", "--n-seeds", "--workers", "-n", "--n", "--splits", "--fractions", "--objectives",
            "--constraint", "--storage", "--sampler", "--benchmark", "--dataset", "--table-seed", "--fidelity",
            "--device", "--epochs", "--recipe", "--metric", "--by", "--pareto", "--searchers", "--mode", "--batch",

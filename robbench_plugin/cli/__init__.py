@@ -1,5 +1,5 @@
 """The ``robbench`` command line: info, download, query, top, export, search, compare, report,
-surrogate-eval, proxies, train, build.
+surrogate-eval, proxies, train, build, build-status.
 
 Each command's parser sits beside its handler in a module of this package (:mod:`.info`,
 :mod:`.tables`, :mod:`.search`, :mod:`.compare`, :mod:`.analyses`, :mod:`.training`); this module

@@ -1,5 +1,5 @@
-"""Training commands (extra ``train``): ``robbench train`` (one architecture) and ``robbench build``
-(a whole table, resumable)."""
+"""Training commands (extra ``train``): ``robbench train`` (one architecture), ``robbench build``
+(a whole table, resumable) and ``robbench build-status`` (how far a build is; needs no torch)."""
 from __future__ import annotations
 
 import argparse
@@ -42,6 +42,11 @@ def register(command: AddCommand) -> None:
                    help="Ray on CUDA: GPUs per run (default 0.25: four small networks share a GPU)")
     s.set_defaults(func=run_build)
 
+    s = command("build-status", "how far a build directory or archive is, and the core time it took")
+    s.add_argument("build", type=va.in_path, help="build directory or build archive (*.tar.xz)")
+    s.add_argument("--json", action="store_true", help="print the figures as JSON")
+    s.set_defaults(func=run_build_status)
+
 
 def run_train(args: argparse.Namespace) -> int:
     from ..space import Arch
@@ -74,4 +79,25 @@ def run_build(args: argparse.Namespace) -> int:
               data_root=args.data_root, ray_address=args.ray_address, limit=args.limit, gpus_per_run=args.gpus_per_run)
     st = build_status(args.out, plan)
     print(f"trained {n} now; {st['done']}/{st['total']} done in {args.out}" + (" (complete)" if st["complete"] else ""))
+    return 0
+
+
+def run_build_status(args: argparse.Namespace) -> int:
+    from ..build_table import build_progress
+
+    st = build_progress(args.build)
+    if args.json:
+        print(json.dumps(st, indent=1))
+        return 0
+    hours = 3600.0
+    print(f"{st['dataset']} build (recipe {st['recipe_key']}): {st['done']} of {st['total']} runs"
+          + (" (complete)" if st["complete"] else f" ({100 * st['done'] / st['total']:.1f}%)"))
+    print("  " + "; ".join(f"seed {seed}: {d} of {n}" for seed, (d, n) in sorted(st["seeds"].items())))
+    if st["done"]:
+        print(f"  measured: {(st['train_s'] + st['eval_s']) / hours:.1f} core-hours (training "
+              f"{st['train_s'] / hours:.1f} + evaluation {st['eval_s'] / hours:.1f}); median run "
+              f"{st['median_run_s']:.1f} s")
+    if st["done"] and not st["complete"]:
+        print(f"  left: {st['total'] - st['done']} runs, about {st['remaining_s'] / hours:.1f} core-hours at the "
+              f"median pace ({st['remaining_s'] / hours / 2:.1f} h of wall time on --workers 2)")
     return 0

@@ -72,6 +72,14 @@ class BuildPlan:
         settings = EMBEDDED_PLANS.get(dataset, {"extra_fraction": 0.0, "extra_seeds": ()})
         return cls(dataset=dataset, recipe=recipe if recipe is not None else Recipe.preset(dataset), **settings)
 
+    @classmethod
+    def from_manifest(cls, manifest: dict) -> "BuildPlan":
+        """The plan a build's ``manifest.json`` records (:func:`read_manifest`)."""
+        return cls(dataset=manifest["dataset"], recipe=Recipe.from_dict(manifest["recipe"]),
+                   uids=None if manifest["uids"] is None else tuple(manifest["uids"]),
+                   extra_fraction=manifest["extra_fraction"], extra_seeds=tuple(manifest["extra_seeds"]),
+                   plan_seed=manifest["plan_seed"], shuffled=manifest.get("shuffled", False))
+
     def to_dict(self) -> dict:
         key = data_key(self.dataset)
         return {"dataset": self.dataset, **({"data_key": key} if key != self.dataset else {}),
