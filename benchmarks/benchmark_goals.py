@@ -15,7 +15,7 @@ For a table (seed-mean values unless said otherwise), over its classes:
 - (max - 99th percentile) / (max - median) of the robust accuracy over the cells, and how many cells
   share the maximum;
 - what the table rewards: the mean z-score of robust accuracy over the cells with each operation on
-  each edge, every class counted once (a 6 x 5 table, :func:`op_effects_of_classes`), and its Pearson
+  each edge, every class counted once (a 6 x 5 table, :mod:`robbench_plugin.op_effects`), and its Pearson
   r with the same table of NAS-Bench-201's CIFAR-10 accuracy over the same cells (1: the table
   rewards the same operations where CIFAR-10 does);
 - separation: Optuna's TPE against random search maximising robust accuracy over the 15625 cells
@@ -48,7 +48,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from robbench_plugin.fileutil import atomic_write_bytes  # noqa: E402
-from robbench_plugin.space import (EDGES, NUM_ARCHS, OPS, Arch, index_to_ops_array,  # noqa: E402
+from robbench_plugin.op_effects import class_cells, effects_r, op_effects, op_effects_of_classes  # noqa: E402
+from robbench_plugin.space import (EDGES, NUM_ARCHS, OPS, Arch,  # noqa: E402
                                    representative_indices)
 from robbench_plugin.stats import kendall  # noqa: E402
 
@@ -68,39 +69,11 @@ def top_spread(values: np.ndarray) -> dict:
             "cells_at_max": int(np.sum(values == top))}
 
 
-def op_effects(values: np.ndarray, indices: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """(6 edges, 5 operations): the mean z-score of ``values`` over the cells ``indices`` (NB201
-    indices, one per value) that have each operation on each edge (EDGES, OPS order); 0 = average,
-    NaN where no cell has it. ``weights`` (one per cell, default equal) weigh the z-scores and means."""
-    w = np.ones(len(values)) if weights is None else np.asarray(weights, dtype=float)
-    mean = np.average(values, weights=w)
-    z = (values - mean) / np.sqrt(np.average((values - mean) ** 2, weights=w))
-    ops = index_to_ops_array()[indices]
-    return np.array([[np.average(z[ops[:, e] == k], weights=w[ops[:, e] == k]) if (ops[:, e] == k).any()
-                      else np.nan for k in range(len(OPS))] for e in range(len(EDGES))])
-
-
-def effects_r(a: np.ndarray, b: np.ndarray) -> float:
-    """Pearson r of two op-effect tables over the entries both have."""
-    a, b = np.ravel(a), np.ravel(b)
-    both = np.isfinite(a) & np.isfinite(b)
-    return float(np.corrcoef(a[both], b[both])[0, 1])
-
-
-def op_effects_of_classes(class_values: np.ndarray, uids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """What a table of classes rewards (:func:`op_effects`), every class counted once: its value is
-    spread evenly over all its cells (weight 1 / the class's size), so that no convention of which
-    cell represents a class decides which operations it shows (representatives alone never hold
-    some operations on some edges), and the large classes of cells that compute the same thing
-    (e.g. every cell with no path to the output) count once, not once per cell. Returns (the
-    table's effects, NB201 CIFAR-10's on the same cells with the same weights)."""
-    rep = representative_indices()
-    _, inverse, sizes = np.unique(rep, return_inverse=True, return_counts=True)
-    cells = np.flatnonzero(np.isin(rep, uids))
-    by_uid = dict(zip(np.asarray(uids).tolist(), np.asarray(class_values, dtype=float)))
-    values = np.array([by_uid[int(u)] for u in rep[cells]])
-    weights = 1.0 / sizes[inverse[cells]]
-    return op_effects(values, cells, weights), op_effects(anchor_accuracy()[cells], cells, weights)
+def op_effects_with_anchor(class_values: np.ndarray, uids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What a table of classes rewards (:func:`robbench_plugin.op_effects.op_effects_of_classes`,
+    every class counted once), and NB201 CIFAR-10's op effects on the same cells with the same weights."""
+    cells, weights, _ = class_cells(uids)
+    return op_effects_of_classes(class_values, uids), op_effects(anchor_accuracy()[cells], cells, weights)
 
 
 def separation(cells: np.ndarray, seeds: int, trials: int = 100) -> dict:
@@ -147,7 +120,7 @@ def table_goals(bench, seeds: int) -> dict:
         out.update(seed_classes=int(len(both)), seed_tau_robust=kendall(a.loc[both, rob], b.loc[both, rob]),
                    seed_tau_clean=kendall(a.loc[both, cln], b.loc[both, cln]))
     out.update(tau_cifar10_robust=kendall(frame[rob], cif[uids]), tau_cifar10_clean=kendall(frame[cln], cif[uids]))
-    effects, anchor_effects = op_effects_of_classes(frame[rob].to_numpy(), uids)
+    effects, anchor_effects = op_effects_with_anchor(frame[rob].to_numpy(), uids)
     out.update(op_effects_robust=effects.round(4).tolist(), op_effects_cifar10=anchor_effects.round(4).tolist(),
                op_effects_r_cifar10=effects_r(effects, anchor_effects))
     fids = [f for f in bench.fidelities if f <= 0.25 * bench.final_fidelity(rob)]

@@ -48,8 +48,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmark_goals import anchor_accuracy, effects_r, op_effects_of_classes  # noqa: E402  (NB201 CIFAR-10 of all cells, the anchor)
+from benchmark_goals import anchor_accuracy, op_effects_with_anchor  # noqa: E402  (NB201 CIFAR-10 of all cells, the anchor)
 from robbench_plugin.fileutil import append_jsonl, atomic_write_bytes, read_jsonl  # noqa: E402
+from robbench_plugin.op_effects import effects_r  # noqa: E402
 from robbench_plugin.stats import kendall  # noqa: E402
 from robbench_plugin.train.data import FashionMNISTSplit  # noqa: E402
 from robbench_plugin.train.recipe import AttackSpec, Recipe  # noqa: E402
@@ -178,8 +179,8 @@ def _noise_ratio(values: np.ndarray) -> float:
 
 def op_effects_r(uids: list[int], values: np.ndarray) -> float:
     """Pearson r of what ``values`` (one per class) reward with what NB201's CIFAR-10 accuracy rewards
-    on the same cells (benchmark_goals.op_effects_of_classes)."""
-    ours, anchor = op_effects_of_classes(values, np.asarray(uids))
+    on the same cells (benchmark_goals.op_effects_with_anchor)."""
+    ours, anchor = op_effects_with_anchor(values, np.asarray(uids))
     return effects_r(ours, anchor)
 
 

@@ -8,7 +8,9 @@ Writes ``report.md`` and PNG plots (matplotlib, extra ``report``) and returns th
 - seed noise vs inter-architecture spread of robust accuracy (median per-class seed std over
   classes with >= 2 seeds, vs the std across classes);
 - op frequency per edge among the top 5% robust classes vs all classes, against the paper's
-  finding that robust architectures favour convolutions on the edges into the output node.
+  finding that robust architectures favour convolutions on the edges into the output node;
+- what the table rewards: the op effects of robust and clean accuracy (:mod:`.op_effects`: the
+  mean z-score over the cells with each operation on each edge, every class counted once).
 
 Thresholds for the shipped digits table (``THRESHOLDS``): robust accuracy spans >= 0.15
 between its 5th and 95th percentile; tau(clean, robust) <= 0.9; median seed std < 1/3 of the
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .fileutil import atomic_write_bytes
+from .op_effects import op_effects_of_classes
 from .stats import kendall
 from .space import EDGES, OPS, index_to_ops_array
 
@@ -64,6 +67,9 @@ def quality_figures(bench) -> dict[str, Any]:
     conv = [OPS.index("nor_conv_1x1"), OPS.index("nor_conv_3x3")]
     out["conv_into_output_top5"] = float(freq_top[into_out][:, conv].sum(1).mean())
     out["conv_into_output_all"] = float(freq_all[into_out][:, conv].sum(1).mean())
+    uids = df["uid"].to_numpy()
+    out["op_effects_robust"] = op_effects_of_classes(r, uids).tolist()
+    out["op_effects_clean"] = op_effects_of_classes(c, uids).tolist()
     out["checks"] = {
         "robust_p5_p95_span": out["robust_p5_p95_span"] >= THRESHOLDS["robust_p5_p95_span_min"],
         "tau_clean_robust": out["tau_clean_robust"] <= THRESHOLDS["tau_clean_robust_max"],
@@ -123,6 +129,22 @@ def write_report(bench, out_dir: str | Path) -> dict[str, Any]:
     ax.legend(fontsize=7, ncol=5)
     save(fig, "op_frequency_top5.png")
 
+    short = {"none": "none", "skip_connect": "skip", "nor_conv_1x1": "conv1x1", "nor_conv_3x3": "conv3x3",
+             "avg_pool_3x3": "pool3x3"}
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True, layout="constrained")
+    for a, key, title in ((ax[0], "op_effects_robust", "robust"), (ax[1], "op_effects_clean", "clean")):
+        effects = np.array(q[key], dtype=float)
+        image = a.imshow(effects, cmap="RdBu", vmin=-1, vmax=1)
+        for (e, k), v in np.ndenumerate(effects):
+            if np.isfinite(v):
+                a.text(k, e, f"{v:+.2f}", ha="center", va="center", fontsize=7, color="w" if abs(v) > 0.6 else "k")
+        a.set_xticks(range(len(OPS)), [short.get(op, op) for op in OPS], fontsize=8)
+        a.set_title(f"op effects, {title} (mean z-score)", fontsize=9)
+    ax[0].set_yticks(range(len(EDGES)), labels)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    fig.savefig(out / "op_effects.png", dpi=110)
+    plt.close(fig)
+
     lines = [f"# Quality report: {bench.name} / {bench.dataset}", "",
              f"{q['classes']} classes; clean = `{clean}`, robust = `{robust}` (final epoch, seed mean).", "",
              "| check | value | threshold | pass |", "|---|---|---|---|",
@@ -142,6 +164,13 @@ def write_report(bench, out_dir: str | Path) -> dict[str, Any]:
               f"Convolutions on the three edges into the output node: {q['conv_into_output_top5']:.3f} of the top-5% "
               f"classes' edges vs {q['conv_into_output_all']:.3f} over all classes (the paper finds robust "
               f"architectures favour convolutions there).", "", "![clean vs robust](clean_vs_robust.png)", "",
-              "![distributions](distributions.png)", "", "![op frequency](op_frequency_top5.png)", ""]
+              "![distributions](distributions.png)", "", "![op frequency](op_frequency_top5.png)", "",
+              "## What the table rewards", "",
+              "Mean z-score of robust accuracy (clean in brackets) over the cells with each operation on each "
+              "edge, every class counted once (its value spread evenly over its cells); 0 is average.", "",
+              "| edge | " + " | ".join(OPS) + " |", "|---|" + "---|" * len(OPS)]
+    lines += [f"| {src}->{to} | " + " | ".join(f"{q['op_effects_robust'][e][k]:+.2f} ({q['op_effects_clean'][e][k]:+.2f})"
+                                               for k in range(len(OPS))) + " |" for e, (to, src) in enumerate(EDGES)]
+    lines += ["", "![op effects](op_effects.png)", ""]
     atomic_write_bytes(out / "report.md", "\n".join(lines).encode())
     return q

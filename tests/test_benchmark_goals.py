@@ -55,45 +55,22 @@ def test_the_default_switches_only_when_both_figures_are_better(goals):
     assert goals.beats(_g(p=0.001), digits)["beats"] is None
 
 
-def test_op_effects_by_hand(goals):
-    """A value that is 1 exactly when edge 0 holds nor_conv_3x3, over all 15625 cells: 1/5 of the
-    cells, so mean 0.2, std 0.4 and z-scores 2 and -0.5; every other edge's operations are balanced
-    over it (each splits the cells with and without it 1:4), so their effects are exactly 0."""
-    from robbench_plugin.space import OPS, index_to_ops_array
-
-    cells = np.arange(15625)
-    conv3 = OPS.index("nor_conv_3x3")
-    values = (index_to_ops_array()[cells][:, 0] == conv3).astype(float)
-    effects = goals.op_effects(values, cells)
-    expected = np.zeros((6, 5))
-    expected[0] = -0.5
-    expected[0, conv3] = 2.0
-    np.testing.assert_allclose(effects, expected, atol=1e-12)
-
-
-def test_op_effect_weights_count_like_repeated_cells(goals):
-    """A weight of k counts a cell as k copies of it (weighted z-scores and means)."""
-    rng = np.random.default_rng(0)
-    cells = rng.choice(15625, 40, replace=False)
-    values = rng.uniform(0.1, 0.9, 40)
-    weights = rng.integers(1, 4, 40)
-    repeated = goals.op_effects(np.repeat(values, weights), np.repeat(cells, weights))
-    np.testing.assert_allclose(goals.op_effects(values, cells, weights.astype(float)), repeated, atol=1e-12)
-
-
-def test_each_class_counts_once_in_what_a_table_rewards(goals):
-    """With every class's value spread over its cells, a table that is 1 on one class and 0 on the
-    others gives the same effects as that class's cells weighted by 1 / its size against all others."""
+def test_the_anchors_op_effects_use_the_tables_cells_and_weights(goals):
+    """CIFAR-10's side of the comparison is CIFAR-10's own accuracy of every cell of the table's
+    classes (not the class representative's), each cell weighted by 1 / its class's size."""
+    from robbench_plugin.op_effects import op_effects, op_effects_of_classes
     from robbench_plugin.space import representative_indices
 
     rep = representative_indices()
     uids, sizes = np.unique(rep, return_counts=True)
-    big = uids[np.argmax(sizes)]  # the largest class (cells that compute the same thing)
-    values = (uids == big).astype(float)
-    ours, _ = goals.op_effects_of_classes(values, uids)
-    cells = np.arange(15625)
-    by_hand = goals.op_effects((rep == big).astype(float), cells, 1.0 / sizes[np.searchsorted(uids, rep)])
-    np.testing.assert_allclose(ours, by_hand, atol=1e-12)
-    # counted once, the one class is one of 6466: its z-score is sqrt(6465), the others' -1/sqrt(6465)
-    z_big, z_other = np.sqrt(len(uids) - 1), -1 / np.sqrt(len(uids) - 1)
-    assert np.nanmax(ours) <= z_big + 1e-9 and np.nanmin(ours) >= z_other - 1e-9
+    cif = goals.anchor_accuracy()
+    values = np.random.default_rng(0).uniform(size=len(uids))
+    ours, anchor = goals.op_effects_with_anchor(values, uids)
+    np.testing.assert_allclose(ours, op_effects_of_classes(values, uids), atol=1e-12)
+    weights = 1.0 / sizes[np.searchsorted(uids, rep)]
+    np.testing.assert_allclose(anchor, op_effects(cif, np.arange(15625), weights), atol=1e-12)
+    # on a part of the classes, only their cells count
+    part = uids[::7]
+    _, anchor_part = goals.op_effects_with_anchor(values[::7], part)
+    mine = np.isin(rep, part)
+    np.testing.assert_allclose(anchor_part, op_effects(cif[mine], np.flatnonzero(mine), weights[mine]), atol=1e-12)

@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("training", {"train", "train.attacks", "train.data", "train.model", "train.loop", "train.builder",
                   "build_table"}),
     ("benchmark", {"objective", "problem", "grid"}),
-    ("benchmark kinds and analyses", {"surrogate", "surrogate.*", "live", "proxies", "report"}),
+    ("benchmark kinds and analyses", {"surrogate", "surrogate.*", "live", "proxies", "op_effects", "report"}),
     ("loader", {"loader"}),
     ("adapters", {"adapters", "adapters.*"}),
     ("applications", {"search", "compare", "compare.*", "cli", "cli.*", "cli_args", ""}),

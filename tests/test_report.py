@@ -43,8 +43,18 @@ def test_figures_against_hand_computation(tmp_path):
     # epoch 1 is exactly half of epoch 2 for seed "0", so the early/final tau over the mean is high
     assert q["tau_epoch_vs_final"][1]["robust"] > 0.9
     assert q["checks"]["seed_noise_ratio"] == (q["median_seed_std"] / np.std(mean_r, ddof=1) < 1 / 3)
+    # what the table rewards: the op effects of the seed means, every class once (tested by hand in
+    # test_op_effects.py)
+    from robbench_plugin.op_effects import op_effects_of_classes
+
+    uids = unique_indices()[:400]
+    np.testing.assert_allclose(q["op_effects_robust"], op_effects_of_classes(mean_r, uids), atol=1e-12)
+    np.testing.assert_allclose(q["op_effects_clean"], op_effects_of_classes(mean_c, uids), atol=1e-12)
     out = write_report(bench, tmp_path)
-    for name in ("report.md", "distributions.png", "clean_vs_robust.png", "op_frequency_top5.png"):
+    text = (tmp_path / "report.md").read_text()
+    row = text.split("| 0->1 | ")[1].split("\n")[0]
+    assert row.split(" | ")[0] == f"{q['op_effects_robust'][0][0]:+.2f} ({q['op_effects_clean'][0][0]:+.2f})"
+    for name in ("report.md", "distributions.png", "clean_vs_robust.png", "op_frequency_top5.png", "op_effects.png"):
         assert (tmp_path / name).stat().st_size > 500
     assert "Kendall tau(clean, robust)" in (tmp_path / "report.md").read_text()
     assert out["checks"] == q["checks"]
