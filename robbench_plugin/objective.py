@@ -20,7 +20,7 @@ from .costs import all_costs
 from .errors import InvalidArchError, InvalidChoiceError, InvalidValueError, RobBenchError, check_choice
 from .metrics import COST_METRICS, MetricArg, metric_direction, resolve_metric_name, seed_label
 from .release_time import release_epoch_seconds
-from .space import NUM_ARCHS, Arch, ArchLike, index_to_ops_array, ops_to_string, representative_indices
+from .space import NUM_ARCHS, NUM_UNIQUE, Arch, ArchLike, index_to_ops_array, ops_to_string, representative_indices
 from .table import Table
 
 
@@ -265,7 +265,21 @@ class Benchmark:
                     return epoch >= limit
         return True
 
-    complete = True  # every class of the benchmark has values (a live benchmark grows instead)
+    @property
+    def complete(self) -> bool:
+        """Whether every class of the space (all 6466) has values, so that any cell can be asked
+        for; a partial build is not complete (a live benchmark grows instead)."""
+        return len(self.uids) == NUM_UNIQUE
+
+    def require_complete(self, what: str) -> None:
+        """Raise an error naming ``what`` (e.g. "a search") when the benchmark is not
+        :attr:`complete`: a search over the whole space would ask for classes it lacks."""
+        if not self.complete:
+            raise InvalidValueError(
+                f"benchmark {self.name!r} (dataset {self.dataset!r}) has values for {len(self.uids)} of the "
+                f"{NUM_UNIQUE} classes, and {what} may ask for any of them: finish its build (`robbench build` "
+                "resumes it), or answer from a surrogate fitted on the classes it has (mode 'surrogate', "
+                "--mode surrogate)")
 
     @property
     def revision(self) -> int:

@@ -56,6 +56,8 @@ class ProblemSpec:
     fidelity: int | None = None
 
     def __post_init__(self) -> None:
+        if getattr(self.benchmark, "mode", None) == "tabular":
+            self.benchmark.require_complete("a search over the space")
         if isinstance(self.objectives, str):
             self.objectives = [self.objectives]
         if not self.objectives:

@@ -36,7 +36,12 @@ class CompareSpec:
     table_seed: str = "mean"
 
     def load(self):
-        return load_benchmark(self.benchmark, dataset=self.dataset, data_dir=self.data_dir, mode=self.mode)
+        """The task's benchmark; a table that lacks classes (a partial build) is an error here,
+        before any run starts, since the searchers may ask for any cell."""
+        bench = load_benchmark(self.benchmark, dataset=self.dataset, data_dir=self.data_dir, mode=self.mode)
+        if self.mode == "tabular":
+            bench.require_complete("a comparison of searchers")
+        return bench
 
     def identity(self, bench=None) -> dict:
         """Everything that determines a run besides its searcher and seed: benchmark name and table
