@@ -14,8 +14,8 @@ For a table (seed-mean values unless said otherwise), over its classes:
 - the size of the true clean/robust Pareto front (over all 15625 cells, identical points merged);
 - (max - 99th percentile) / (max - median) of the robust accuracy over the cells, and how many cells
   share the maximum;
-- what the table rewards: the mean z-score of robust accuracy over the cells with each operation on
-  each edge, every class counted once (a 6 x 5 table, :mod:`robbench_plugin.op_effects`), and its Pearson
+- what the table rewards: the mean percentile rank (minus 0.5) of robust accuracy over the cells
+  with each operation on each edge, every class counted once (a 6 x 5 table, :mod:`robbench_plugin.op_effects`), and its Pearson
   r with the same table of NAS-Bench-201's CIFAR-10 accuracy over the same cells (1: the table
   rewards the same operations where CIFAR-10 does);
 - separation: Optuna's TPE against random search maximising robust accuracy over the 15625 cells
@@ -189,7 +189,7 @@ def main(argv=None) -> int:
     shown = {k: v for k, v in goals.items() if k != "separation" and not k.startswith("op_effects_")}
     print(json.dumps(shown, indent=1))
     if "op_effects_robust" in goals:
-        print(f"what the table rewards (mean z-score of robust accuracy; CIFAR-10 in brackets), Pearson r "
+        print(f"what the table rewards (mean percentile rank - 0.5 of robust accuracy; CIFAR-10 in brackets), Pearson r "
               f"with CIFAR-10's {goals['op_effects_r_cifar10']:.3f}:")
         print("edge   " + "".join(f"{op:>22}" for op in OPS))
         for e, (to, src) in enumerate(EDGES):

@@ -10,7 +10,8 @@ Writes ``report.md`` and PNG plots (matplotlib, extra ``report``) and returns th
 - op frequency per edge among the top 5% robust classes vs all classes, against the paper's
   finding that robust architectures favour convolutions on the edges into the output node;
 - what the table rewards: the op effects of robust and clean accuracy (:mod:`.op_effects`: the
-  mean z-score over the cells with each operation on each edge, every class counted once).
+  mean percentile rank, minus 0.5, over the cells with each operation on each edge, every class
+  counted once).
 
 Thresholds for the shipped digits table (``THRESHOLDS``): robust accuracy spans >= 0.15
 between its 5th and 95th percentile; tau(clean, robust) <= 0.9; median seed std < 1/3 of the
@@ -134,12 +135,12 @@ def write_report(bench, out_dir: str | Path) -> dict[str, Any]:
     fig, ax = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True, layout="constrained")
     for a, key, title in ((ax[0], "op_effects_robust", "robust"), (ax[1], "op_effects_clean", "clean")):
         effects = np.array(q[key], dtype=float)
-        image = a.imshow(effects, cmap="RdBu", vmin=-1, vmax=1)
+        image = a.imshow(effects, cmap="RdBu", vmin=-0.25, vmax=0.25)
         for (e, k), v in np.ndenumerate(effects):
             if np.isfinite(v):
-                a.text(k, e, f"{v:+.2f}", ha="center", va="center", fontsize=7, color="w" if abs(v) > 0.6 else "k")
+                a.text(k, e, f"{v:+.2f}", ha="center", va="center", fontsize=7, color="w" if abs(v) > 0.17 else "k")
         a.set_xticks(range(len(OPS)), [short.get(op, op) for op in OPS], fontsize=8)
-        a.set_title(f"op effects, {title} (mean z-score)", fontsize=9)
+        a.set_title(f"op effects, {title} (mean percentile rank - 0.5)", fontsize=9)
     ax[0].set_yticks(range(len(EDGES)), labels)
     fig.colorbar(image, ax=ax, shrink=0.8)
     fig.savefig(out / "op_effects.png", dpi=110)
@@ -166,8 +167,9 @@ def write_report(bench, out_dir: str | Path) -> dict[str, Any]:
               f"architectures favour convolutions there).", "", "![clean vs robust](clean_vs_robust.png)", "",
               "![distributions](distributions.png)", "", "![op frequency](op_frequency_top5.png)", "",
               "## What the table rewards", "",
-              "Mean z-score of robust accuracy (clean in brackets) over the cells with each operation on each "
-              "edge, every class counted once (its value spread evenly over its cells); 0 is average.", "",
+              "Mean percentile rank of robust accuracy (clean in brackets) among all cells, minus 0.5, over "
+              "the cells with each operation on each edge, every class counted once (its value spread evenly "
+              "over its cells); 0 is average, +0.10 ten percentile points above the average cell.", "",
               "| edge | " + " | ".join(OPS) + " |", "|---|" + "---|" * len(OPS)]
     lines += [f"| {src}->{to} | " + " | ".join(f"{q['op_effects_robust'][e][k]:+.2f} ({q['op_effects_clean'][e][k]:+.2f})"
                                                for k in range(len(OPS))) + " |" for e, (to, src) in enumerate(EDGES)]
