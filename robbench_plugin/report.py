@@ -9,6 +9,9 @@ Writes ``report.md`` and PNG plots (matplotlib, extra ``report``) and returns th
   classes with >= 2 seeds, vs the std across classes);
 - op frequency per edge among the top 5% robust classes vs all classes, against the paper's
   finding that robust architectures favour convolutions on the edges into the output node;
+- recorded training time (tables of ``robbench build``): how well a class's training seconds repeat
+  between two seeds (Kendall tau and the 5th-95th percentile of their ratio) and follow its FLOPs,
+  i.e. whether a simulated-time axis reflects the architecture's cost or the machine's load;
 - what the table rewards: the op effects of robust and clean accuracy (:mod:`.op_effects`: the
   mean percentile rank, minus 0.5, over the cells with each operation on each edge, every class
   counted once).
@@ -30,6 +33,33 @@ from .stats import kendall
 from .space import EDGES, OPS, index_to_ops_array
 
 THRESHOLDS = {"robust_p5_p95_span_min": 0.15, "tau_clean_robust_max": 0.9, "seed_noise_ratio_max": 1 / 3}
+
+
+def recorded_time_figures(bench, uids: np.ndarray) -> dict[str, Any]:
+    """For a table with recorded per-epoch training seconds (``time_s``, ``time_source ==
+    "recorded"``) and the classes ``uids``: ``time_tau_flops``, Kendall tau of a class's training
+    seconds (all epochs, seed mean) with its FLOPs; where two seeds exist, over the classes with both,
+    ``time_seed_classes``, ``time_tau_seeds`` (tau between the two seeds' seconds) and
+    ``time_seed_ratio_p5_p95`` (5th and 95th percentile of their ratio). Empty for other tables."""
+    if bench.time_source != "recorded" or "time_s" not in bench.metrics:
+        return {}
+
+    def seconds(seed: str) -> np.ndarray:
+        per_epoch = [bench.query_many(uids, ["time_s"], seed=seed, fidelity=f)["time_s"].to_numpy()
+                     for f in bench.fidelities]
+        return np.sum(per_epoch, axis=0)
+
+    flops = bench.query_many(uids, ["flops"])["flops"].to_numpy()
+    out: dict[str, Any] = {"time_tau_flops": kendall(seconds("mean"), flops)}
+    labels = [s for s in bench.seeds if s not in ("mean", "std")]
+    if len(labels) >= 2:
+        a, b = seconds(labels[0]), seconds(labels[1])
+        both = ~np.isnan(a) & ~np.isnan(b)
+        out["time_seed_classes"] = int(both.sum())
+        if both.sum() >= 2:
+            out["time_tau_seeds"] = kendall(a[both], b[both])
+            out["time_seed_ratio_p5_p95"] = np.percentile(a[both] / b[both], [5, 95]).tolist()
+    return out
 
 
 def quality_figures(bench) -> dict[str, Any]:
@@ -69,6 +99,7 @@ def quality_figures(bench) -> dict[str, Any]:
     out["conv_into_output_top5"] = float(freq_top[into_out][:, conv].sum(1).mean())
     out["conv_into_output_all"] = float(freq_all[into_out][:, conv].sum(1).mean())
     uids = df["uid"].to_numpy()
+    out.update(recorded_time_figures(bench, uids))
     out["op_effects_robust"] = op_effects_of_classes(r, uids).tolist()
     out["op_effects_clean"] = op_effects_of_classes(c, uids).tolist()
     out["checks"] = {
@@ -174,5 +205,15 @@ def write_report(bench, out_dir: str | Path) -> dict[str, Any]:
     lines += [f"| {src}->{to} | " + " | ".join(f"{q['op_effects_robust'][e][k]:+.2f} ({q['op_effects_clean'][e][k]:+.2f})"
                                                for k in range(len(OPS))) + " |" for e, (to, src) in enumerate(EDGES)]
     lines += ["", "![op effects](op_effects.png)", ""]
+    if "time_tau_flops" in q:
+        lines += ["## Recorded training time", "",
+                  "A simulated-time axis (Syne Tune's simulator, `robbench compare`'s time axis) charges each class "
+                  "the training seconds its build recorded. Kendall tau of a class's seconds (all epochs, seed mean) "
+                  f"with its FLOPs: {q['time_tau_flops']:.3f}."
+                  + (f" Between two seeds of the same class ({q['time_seed_classes']} classes): tau "
+                     f"{q['time_tau_seeds']:.3f}, ratio {q['time_seed_ratio_p5_p95'][0]:.2f}.."
+                     f"{q['time_seed_ratio_p5_p95'][1]:.2f} (5th..95th percentile). A tau well below 1 means the "
+                     "seconds carry the machine's load while the class trained as much as the class's own cost."
+                     if "time_tau_seeds" in q else ""), ""]
     atomic_write_bytes(out / "report.md", "\n".join(lines).encode())
     return q

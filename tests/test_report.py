@@ -58,3 +58,36 @@ def test_figures_against_hand_computation(tmp_path):
         assert (tmp_path / name).stat().st_size > 500
     assert "Kendall tau(clean, robust)" in (tmp_path / "report.md").read_text()
     assert out["checks"] == q["checks"]
+
+
+def test_recorded_time_figures_by_hand():
+    """Seed 1 trains every class in exactly twice seed 0's seconds, which grow with FLOPs: the
+    seconds repeat in rank between seeds (tau 1, ratio 0.5 everywhere) and follow FLOPs (tau 1)."""
+    from robbench_plugin.costs import all_costs
+    from robbench_plugin.report import recorded_time_figures
+
+    uids = unique_indices()
+    flops = all_costs("digits", C=8, N=1)["flops"][uids]
+    keep = np.unique(flops, return_index=True)[1]  # distinct FLOPs, so the ranks are strict
+    uids, flops = uids[keep], flops[keep]
+    rows = []
+    for u, f in zip(uids, flops):
+        for seed, scale in (("0", 1.0), ("1", 2.0)):
+            rows += [("digits", u, "val_acc", 1, seed, 0.8), ("digits", u, "val_pgd_48.0_acc", 1, seed, 0.4),
+                     ("digits", u, "time_s", 1, seed, scale * (0.1 + f))]
+    df = pd.DataFrame(rows, columns=["dataset", "uid", "metric", "fidelity", "seed", "value"])
+    meta = TableMeta(name="t", aliases={"clean": "val_acc", "robust": "val_pgd_48.0_acc"}, C=8, N=1,
+                     time_source="recorded")
+    bench = Benchmark(Table.from_frame(df, meta), "digits")
+    q = recorded_time_figures(bench, bench.uids)
+    assert q["time_seed_classes"] == len(uids) == 28  # the distinct FLOPs of the N=1 network
+    assert q["time_tau_seeds"] == pytest.approx(1.0) and q["time_tau_flops"] == pytest.approx(1.0)
+    assert q["time_seed_ratio_p5_p95"] == pytest.approx([0.5, 0.5])
+    # the same table with its times reversed between seeds for half the classes: tau drops
+    flip = df["metric"].eq("time_s") & df["uid"].isin(uids[::2]) & df["seed"].eq("1")
+    df.loc[flip, "value"] = 2 * (0.1 + flops.max()) - df.loc[flip, "value"]
+    q2 = recorded_time_figures(Benchmark(Table.from_frame(df, meta), "digits"), bench.uids)
+    assert q2["time_tau_seeds"] < 0.9
+    # a table whose times are not recorded (the release's FLOPs model, a surrogate) has none
+    meta_model = TableMeta(name="t", aliases=meta.aliases, C=8, N=1, time_source="flops-model")
+    assert recorded_time_figures(Benchmark(Table.from_frame(df, meta_model), "digits"), bench.uids) == {}

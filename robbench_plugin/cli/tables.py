@@ -104,6 +104,11 @@ def run_report(args: argparse.Namespace) -> int:
     print(f"  Kendall tau(clean, robust) {q['tau_clean_robust']:.3f}")
     print(f"  seed std / inter-class std {q['seed_noise_ratio']:.3f} over {q['seed_classes']} classes with >= 2 seeds")
     print(f"  conv into output: top 5% {q['conv_into_output_top5']:.3f} vs all {q['conv_into_output_all']:.3f}")
+    if "time_tau_seeds" in q:
+        print(f"  recorded training seconds: tau between seeds {q['time_tau_seeds']:.3f}, with FLOPs "
+              f"{q['time_tau_flops']:.3f}")
+    elif "time_tau_flops" in q:
+        print(f"  recorded training seconds: tau with FLOPs {q['time_tau_flops']:.3f}")
     print(f"  checks: {q['checks']}")
     print(f"wrote {args.out}/report.md and plots")
     return 0
