@@ -149,3 +149,15 @@ def test_proxies_command_adds_naslib_scores(tmp_path):
     assert len(df) == 3
     assert {f"naslib_{m}" for m in naslib_adapter.ZERO_COST_METHODS} <= set(df.columns)
     assert {"ntk_cond", "synflow", "jacov"} <= set(df.columns)
+
+
+def test_a_partial_table_is_refused_for_naslibs_searchers(digits):
+    """NASLib's searchers may ask for any cell: a table that lacks classes is refused up front."""
+    from robbench_plugin.errors import InvalidValueError
+    from robbench_plugin.objective import Benchmark
+    from robbench_plugin.table import Table
+
+    frame = digits.table.frame
+    part = Benchmark(Table.from_frame(frame[frame["uid"].isin(digits.uids[:100])], digits.table.meta), "digits")
+    with pytest.raises(InvalidValueError, match="has values for 100 of the 6466 classes"):
+        naslib_adapter.get_dataset_api(part, objective="robust")

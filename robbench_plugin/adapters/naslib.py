@@ -62,8 +62,11 @@ def _objective_value(bench, arch_str: str, objective: str, fidelity: int | None 
 def get_dataset_api(benchmark: Any = "digits", objective: str = "robust", dataset: str | None = None,
                     seed: str = "mean", **load_kw: Any) -> dict:
     """NASLib-style ``dataset_api`` for our benchmarks (name or benchmark object); the objective's
-    values are those of the table's training seed ``seed`` (a label, or ``mean`` over the seeds)."""
+    values are those of the table's training seed ``seed`` (a label, or ``mean`` over the seeds).
+    A table that lacks classes (a partial build) is refused: NASLib's searchers may ask for any cell."""
     bench = benchmark if not isinstance(benchmark, str) else load_benchmark(benchmark, dataset=dataset, **load_kw)
+    if getattr(bench, "mode", None) == "tabular":
+        bench.require_complete("NASLib's searchers")
     for name in (("clean", "robust") if scalarization_weight(objective) is not None else (objective,)):
         bench.resolve_metric(name)  # validates, listing the choices
     if seed not in bench.seeds or seed == "std":
