@@ -47,7 +47,10 @@ class BenchmarkGrid:
 
 
 def benchmark_grid(bench, seeds: Union[str, Sequence[str]] = "complete") -> BenchmarkGrid:
-    """Build the grid of a tabular (or surrogate) benchmark."""
+    """Build the grid of a tabular (or surrogate) benchmark; a table that lacks classes (a partial
+    build) is refused before any work: the grid has every cell."""
+    if getattr(bench, "mode", None) == "tabular":
+        bench.require_complete("a grid of every cell (Syne Tune's blackbox)")
     clean, robust = bench.resolve_metric("clean"), bench.resolve_metric("robust")
     acc_metrics = [m for m in bench.metrics if m.endswith("_acc") and m != "train_acc" and m not in COST_METRICS]
     idx = np.arange(NUM_ARCHS)
@@ -108,7 +111,7 @@ def benchmark_grid(bench, seeds: Union[str, Sequence[str]] = "complete") -> Benc
             values[:, si, fi, :] = np.stack(cols, axis=1)
             prev = f
     if np.isnan(values[..., :-2]).any():
-        raise RobBenchError(f"{bench.name}: the grid has missing values (a partial table, or seeds {chosen} are "
-                            f"incomplete); use seeds='impute' or a complete table")
+        raise RobBenchError(f"{bench.name}: the grid has missing values (seeds {chosen} are incomplete); use "
+                            "seeds='impute' or seeds that every class has")
     return BenchmarkGrid(index_to_ops_array(), np.asarray(fids), chosen, objectives, values.astype(np.float32),
                          bench.time_source if recorded else "flops-model")

@@ -59,3 +59,11 @@ def test_search_and_compare_refuse_a_partial_build_before_writing(partial_build,
     assert proc.returncode == 2 and len(err) == 1, proc.stderr
     assert err[0].startswith(f"robbench {command[0]}: error: ") and "of the 6466 classes" in err[0]
     assert "--mode surrogate" in err[0] and not out.exists()
+
+
+def test_syne_tune_grid_of_a_partial_build_is_refused_before_any_work(partial_build):
+    from robbench_plugin.grid import benchmark_grid
+
+    bench = Benchmark(table_from_build(partial_build), "digits", name="build")
+    with pytest.raises(InvalidValueError, match="a grid of every cell"):
+        benchmark_grid(bench)
