@@ -1,7 +1,9 @@
 """Zero-cost proxies of untrained NB201 networks and their correlation with clean/robust accuracy.
 
-Computed with the package's own model builder on a fixed batch of the benchmark's data
-(digits by default), at initialisation, eval mode, seed-fixed (extra ``train``):
+Computed with the package's own model builder on a fixed batch of the training images of the
+benchmark's data set (digits ships with scikit-learn; Fashion-MNIST's files are found as the trainer
+finds them, see :func:`robbench_plugin.train.data.load_splits`; CIFAR and ImageNet16 from
+``data_root``), at initialisation, eval mode, seed-fixed (extra ``train``):
 
 - ``ntk_cond``: condition number of the empirical NTK, Theta = J J^T with J the per-sample
   gradients of the summed logits w.r.t. all parameters (torch.func ``vmap(grad)``); lower is
@@ -27,7 +29,6 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import InvalidValueError
 
 PROXIES = ("ntk_cond", "ntk_trace", "grad_norm", "snip", "synflow", "jacov")
 # (untrained network, images, labels, number of classes) -> {proxy name: score}
@@ -96,8 +97,11 @@ def compute_proxies(arch, x, y, num_classes: int, C: int, N: int, seed: int = 0,
 
 
 def proxy_table(bench, n: int = 200, batch: int = 32, seed: int = 0, progress: bool = False,
-                extra_scorers: Mapping[str, Scorer] | None = None) -> pd.DataFrame:
-    """Proxies of ``n`` random classes of ``bench`` (with their clean/robust accuracy).
+                extra_scorers: Mapping[str, Scorer] | None = None, data_root: str | None = None) -> pd.DataFrame:
+    """Proxies of ``n`` random classes of ``bench`` (with their clean/robust accuracy), on a batch
+    of ``batch`` training images of the benchmark's data set (``data_root``: the folder of its
+    files where the data set does not ship with a package; a missing data set is an error naming
+    where it is looked for).
 
     ``extra_scorers``: ``{prefix: scorer}``; each scorer gets a freshly built, untrained network
     (seeded like ours), the batch ``(x, y)`` and the number of classes, and returns
@@ -107,10 +111,7 @@ def proxy_table(bench, n: int = 200, batch: int = 32, seed: int = 0, progress: b
 
     from .train.data import load_splits
 
-    if bench.dataset != "digits":
-        raise InvalidValueError(f"proxies need the dataset's images; only digits ships with the package (got "
-                         f"{bench.dataset!r})")
-    splits = load_splits("digits")
+    splits = load_splits(bench.dataset, data_root)
     g = torch.Generator().manual_seed(seed)
     pick = torch.randperm(len(splits.train[0]), generator=g)[:batch]
     x, y = splits.train[0][pick], splits.train[1][pick]

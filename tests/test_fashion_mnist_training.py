@@ -53,3 +53,28 @@ def test_cli_train_live_mode_and_the_trainer_give_the_same_run(splits, tmp_path,
     live = LiveBenchmark("fashion-mnist", recipe, device="cpu", store=tmp_path / "store")
     got = live.query(UID, ["clean", "robust"])
     assert got == {"val_acc": final["val_acc"], "val_pgd_48.0_acc": final["val_pgd_48.0_acc"]}
+
+
+def test_proxies_of_a_fashion_mnist_table_score_its_networks_on_its_images(splits):
+    """The proxies of a Fashion-MNIST table are those of its networks (C, N of the table) on a batch
+    of the benchmark's own 8x8 training images, computed here independently of proxy_table."""
+    import torch
+
+    from pathlib import Path
+
+    from robbench_plugin import load_benchmark
+    from robbench_plugin.proxies import compute_proxies, proxy_table
+
+    archive = Path(__file__).resolve().parents[1] / "data" / "fashion-mnist-v1.build.tar.xz"
+    bench = load_benchmark("build", data_dir=archive)
+    assert (bench.dataset, bench.table.meta.C, bench.table.meta.N) == ("fashion-mnist", 8, 3)
+    df = proxy_table(bench, n=2, batch=8, seed=0)
+    pick = torch.randperm(len(splits.train[0]), generator=torch.Generator().manual_seed(0))[:8]
+    x, y = splits.train[0][pick], splits.train[1][pick]
+    assert tuple(x.shape) == (8, 1, 8, 8)
+    mean, std = splits.mean_std
+    for row in df.itertuples():
+        ours = compute_proxies(row.uid, x, y, 10, C=8, N=3, seed=0, mean=mean, std=std)
+        assert row.ntk_trace == pytest.approx(ours["ntk_trace"], rel=1e-6)
+        assert row.synflow == pytest.approx(ours["synflow"], rel=1e-6)
+        assert row.robust == bench.query(row.uid, "robust")

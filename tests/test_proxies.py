@@ -81,3 +81,13 @@ def test_cli_correlations_from_a_saved_table(tmp_path, capsys):
     pd.DataFrame({"clean": clean}).to_csv(tmp_path / "bad.csv", index=False)
     assert main(["proxies", "--table", str(tmp_path / "bad.csv")]) == 2
     assert "lacks the columns ['robust']" in capsys.readouterr().err
+
+
+def test_a_release_table_needs_its_images_folder(release_bench):
+    """The release's CIFAR-10 networks are scored on CIFAR-10's images, which no package ships:
+    without data_root the error says which files to point at, before any network is built."""
+    from robbench_plugin.errors import DataFileError
+    from robbench_plugin.proxies import proxy_table
+
+    with pytest.raises(DataFileError, match="cifar10 needs data files"):
+        proxy_table(release_bench, n=2, batch=2)

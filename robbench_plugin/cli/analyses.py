@@ -31,6 +31,9 @@ def register(command: AddCommand) -> None:
                    help="also NASLib's zero-cost predictors (default: when NASLib is importable)")
     s.add_argument("--table", default=None, type=va.in_file,
                    help="correlations of a CSV written earlier with --out, instead of computing proxies")
+    s.add_argument("--data-root", default=None, type=va.in_path,
+                   help="folder of the data set's image files (not needed for digits; Fashion-MNIST is also found "
+                        "in ROBBENCH_HOME and Debian's dataset-fashion-mnist)")
     add_bench_args(s)
     s.set_defaults(func=run_proxies)
 
@@ -82,7 +85,8 @@ def run_proxies(args: argparse.Namespace) -> int:
             from ..adapters.naslib import zero_cost_scores
 
             scorers["naslib"] = zero_cost_scores
-        df = proxy_table(bench, n=args.n, batch=args.batch, progress=True, extra_scorers=scorers)
+        df = proxy_table(bench, n=args.n, batch=args.batch, progress=True, extra_scorers=scorers,
+                         data_root=args.data_root)
         source = f"{len(df)} classes of {bench.name}/{bench.dataset}"
     corr = proxy_correlations(df)
     if args.out:

@@ -287,6 +287,7 @@ def load_splits(dataset: str, root: str | Path | None = None) -> Splits:
     if dataset == "fashion-mnist":
         return fashion_mnist_splits(root)
     if root is None:
-        raise DataFileError(f"{dataset} needs data files: pass root=<folder holding them> (no download here)")
+        raise DataFileError(f"{dataset} needs data files: pass the folder holding them (--data-root on the "
+                            "command line, root= or data_root= in Python); they are not downloaded")
     root = Path(root)
     return _imagenet16(root) if dataset == "imagenet" else _cifar(root, dataset)
