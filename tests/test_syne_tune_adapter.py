@@ -279,3 +279,47 @@ def test_simulate_leaves_the_callers_global_generators_as_they_were(digits_bb):
     assert random.getstate() == py_state
     after = np.random.get_state()
     assert after[0] == np_state[0] and (after[1] == np_state[1]).all() and after[2:] == np_state[2:]
+
+
+def test_a_table_with_every_epoch_uses_syne_tunes_hp_epoch(tmp_path_factory):
+    """Accuracies after every epoch 1..4 (like Fashion-MNIST's 1..6): the fidelity is ``hp_epoch`` =
+    the epoch, as in Syne Tune's nasbench201 blackbox, and MOASHA's rungs are epochs (reduction
+    factor 3: epochs 1 and 3), each reporting the table's value at that epoch."""
+    import os
+
+    import pandas as pd
+
+    from robbench_plugin.adapters.syne_tune import EPOCH_ATTR, fidelity_attr
+
+    os.environ["SYNETUNE_FOLDER"] = str(tmp_path_factory.mktemp("st-epoch"))
+    bench = curves_bench(epochs=(1, 2, 3, 4))
+    bb = load_blackbox(bench, cache=False)
+    assert list(bb.fidelity_space) == [EPOCH_ATTR] == [fidelity_attr(bb)] and list(bb.fidelity_values) == [1, 2, 3, 4]
+    assert epochs_of_levels(bb) == {1: 1, 2: 2, 3: 3, 4: 4}
+    df = simulate(bb, make_scheduler("moasha", bb, metrics=[METRIC_VALID_ERROR, METRIC_ROBUST_ERROR], seed=1,
+                                     reduction_factor=3), n_workers=1, max_num_trials=60)
+    last = df.groupby("trial_id")[EPOCH_ATTR].max().sort_index().iloc[:-1]
+    assert set(last) == {1, 3, 4}
+    df = df.assign(err=pd.to_numeric(df[METRIC_ROBUST_ERROR], errors="coerce")).dropna(subset=["err"])
+    for row in df.sample(20, random_state=0).itertuples():
+        arch = Arch.from_ops([getattr(row, k) for k in CONFIG_KEYS])
+        assert row.err == pytest.approx(1 - bench.query(arch, "robust", fidelity=int(getattr(row, EPOCH_ATTR))),
+                                        abs=1e-6)
+
+
+def test_compare_trace_of_moasha_on_an_every_epoch_table_is_in_epochs():
+    """robbench compare's Syne Tune part on a table with every epoch: the trace's epochs are the
+    hp_epoch values MOASHA reported, each step trains the epochs since the trial's previous
+    report, and the training time stays within the budget of 20 average full evaluations."""
+    from robbench_plugin.adapters.syne_tune import searcher_trace
+
+    bench = curves_bench(epochs=(1, 2, 3, 4))
+    trace = searcher_trace("moasha", bench, ["clean", "robust"], budget=20, seed=0)
+    assert set(trace["epoch"]) <= {1, 2, 3, 4} and (trace["epochs_trained"] >= 1).all()
+    for row in trace.sample(10, random_state=0).itertuples():
+        done = row.epoch - row.epochs_trained
+        assert row.runtime == pytest.approx(bench.train_time(int(row.index), row.epoch)
+                                            - (bench.train_time(int(row.index), done) if done else 0.0), rel=1e-4)
+    budget_time = 20 * float(np.mean([bench.train_time(i) for i in range(15625)]))
+    assert trace["runtime"].sum() <= budget_time * (1 + 1e-9)
+    assert (trace["epoch"] < 4).any()  # MOASHA stopped some trials early

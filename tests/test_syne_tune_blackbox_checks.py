@@ -2,7 +2,7 @@
 invariants, fidelity calls, tabular serialization round trip, ``add_surrogate``, elapsed-time
 consistency with the dense resource check, pause and resume on the simulated backend), restated
 against every blackbox this package produces: the embedded digits table, a release (synthetic, in
-the release format) and the surrogate of digits."""
+the release format), the surrogate of digits and a table that records every epoch (``hp_epoch``)."""
 from __future__ import annotations
 
 import logging
@@ -19,11 +19,12 @@ from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackbox
 from syne_tune.blackbox_repository.utils import metrics_for_configuration  # noqa: E402
 from syne_tune.optimizer.schedulers.searchers.random_searcher import RandomSearcher  # noqa: E402
 
-from robbench_plugin.adapters.syne_tune import (CONFIG_KEYS, METRIC_ELAPSED_TIME, METRIC_ROBUST_ERROR,  # noqa: E402
-                                                TIME_ATTR, load_blackbox)
+from robbench_plugin.adapters.syne_tune import (CONFIG_KEYS, EPOCH_ATTR, LEVEL_ATTR,  # noqa: E402
+                                                METRIC_ELAPSED_TIME, METRIC_ROBUST_ERROR, fidelity_attr,
+                                                load_blackbox)
 
 logging.getLogger("syne_tune").setLevel(logging.ERROR)
-BLACKBOXES = ["digits", "release", "digits-surrogate"]
+BLACKBOXES = ["digits", "release", "digits-surrogate", "every-epoch"]
 
 
 def _load(name: str, synthetic_release):
@@ -31,6 +32,10 @@ def _load(name: str, synthetic_release):
         return load_blackbox("digits")
     if name == "release":
         return load_blackbox("nas-robbench-201", dataset="cifar10", data_dir=str(synthetic_release))
+    if name == "every-epoch":  # accuracies after epochs 1, 2, 3, 4 (like Fashion-MNIST's), two seeds
+        from .helpers import curves_bench
+
+        return load_blackbox(curves_bench(seeds=("0", "1"), epochs=(1, 2, 3, 4)), cache=False)
     pytest.importorskip("lightgbm")
     return load_blackbox("digits", mode="surrogate")
 
@@ -62,7 +67,9 @@ def test_interface_invariants_and_fidelity_calls(blackbox):
     assert list(blackbox.configuration_space) == list(blackbox.hyperparameters.columns) == list(CONFIG_KEYS)
     (attr, domain), = blackbox.fidelity_space.items()
     n_fid = len(blackbox.fidelity_values)
-    assert attr == TIME_ATTR and (domain.lower, domain.upper) == (1, n_fid)
+    every_epoch = blackbox.robbench_metadata["fidelities"] == list(range(1, n_fid + 1))
+    assert attr == fidelity_attr(blackbox) == (EPOCH_ATTR if every_epoch else LEVEL_ATTR)
+    assert (domain.lower, domain.upper) == (1, n_fid)
     assert list(blackbox.fidelity_values) == list(range(1, n_fid + 1))  # dense 1..num_fidelities
     assert blackbox.objectives_evaluations.shape == (15625, blackbox.num_seeds, n_fid, len(blackbox.objectives_names))
     for config in _configs(blackbox, 5, seed=0):
@@ -101,7 +108,7 @@ def test_add_surrogate_answers_table_configurations(blackbox):
         want = blackbox.objective_function(config, seed=0)
         assert np.allclose(np.asarray(curves.objective_function(config, seed=0))[:, i], want[:, i], atol=1e-6)
         for level in blackbox.fidelity_values:
-            got = per_level.objective_function(config, {TIME_ATTR: int(level)}, seed=0)
+            got = per_level.objective_function(config, {fidelity_attr(blackbox): int(level)}, seed=0)
             assert got[METRIC_ROBUST_ERROR] == pytest.approx(want[int(level) - 1, i], abs=1e-6)
 
 
@@ -109,11 +116,12 @@ def test_elapsed_time_consistency_with_the_dense_resource_check(blackbox):
     n_fid = len(blackbox.fidelity_values)
     for config in _configs(blackbox, 20, seed=382378624 % 2**31):
         for seed in range(blackbox.num_seeds):
-            results = metrics_for_configuration(blackbox=blackbox, config=config, time_attr=TIME_ATTR, seed=seed)
+            results = metrics_for_configuration(blackbox=blackbox, config=config, time_attr=fidelity_attr(blackbox),
+                                                seed=seed)
             assert len(results) == n_fid
             elapsed = [np.nan] * n_fid
             for result in results:
-                resource = int(result[TIME_ATTR])
+                resource = int(result[fidelity_attr(blackbox)])
                 assert 1 <= resource <= n_fid, result
                 elapsed[resource - 1] = float(result[METRIC_ELAPSED_TIME])
             assert not np.isnan(elapsed).any()
@@ -141,7 +149,7 @@ def test_pause_and_resume_on_the_simulated_backend(multi_fidelity_blackbox):
     pause_at = [1, 2]
     found = [0, 0]
     for trial_id, result in results:
-        level = int(result[TIME_ATTR])
+        level = int(result[fidelity_attr(blackbox)])
         assert result[METRIC_ROBUST_ERROR] == pytest.approx(curves[trial_id][level - 1, i_metric])
         assert result[METRIC_ELAPSED_TIME] == pytest.approx(curves[trial_id][level - 1, i_time])
         found[trial_id] += level <= pause_at[trial_id]
@@ -149,14 +157,14 @@ def test_pause_and_resume_on_the_simulated_backend(multi_fidelity_blackbox):
     for trial_id, level in enumerate(pause_at):
         backend.pause_trial(trial_id=trial_id, result={METRIC_ROBUST_ERROR: curves[trial_id][level - 1, i_metric],
                                                        METRIC_ELAPSED_TIME: curves[trial_id][level - 1, i_time],
-                                                       TIME_ATTR: level})
+                                                       fidelity_attr(blackbox): level})
     for trial_id in range(2):
         backend.resume_trial(trial_id)
     backend.time_keeper.advance(step)
     _, results = backend.fetch_status_results(trial_ids=[0, 1])
     resumed_at = [None, None]
     for trial_id, result in results:
-        level = int(result[TIME_ATTR])
+        level = int(result[fidelity_attr(blackbox)])
         assert level > pause_at[trial_id]  # resumed, not started over
         resumed_at[trial_id] = min(level, resumed_at[trial_id] or level)
     assert resumed_at == [p + 1 for p in pause_at]

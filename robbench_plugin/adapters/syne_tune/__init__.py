@@ -11,12 +11,15 @@ accuracy), ``metric_robust_error`` (1 - robust accuracy), every accuracy of the 
 step) and ``metric_elapsed_time`` (cumulative). All 15625 cells are rows (isomorphic cells repeat
 their class's values).
 
-Fidelity: ``hp_level`` = 1, 2, ..., one level per epoch at which the table records the accuracies,
-and ``metric_epochs`` says which epoch a level is (digits: levels 1-4 are epochs 1, 2, 4, 8; the
-release: level 1 is epoch 50). The blackbox holds exactly those fidelities, on the dense axis
-``1..num_fidelities`` that Syne Tune's simulated backend and its blackbox checks expect, so every
-rung a multi-fidelity scheduler chooses is an evaluation the table has, and ``metric_runtime`` of a
-level is the training time of all epochs since the previous level.
+Fidelity: where the table records the accuracies after every epoch 1..n (Fashion-MNIST, builds with
+``eval_epochs="all"``), ``hp_epoch`` = the epoch, as in Syne Tune's ``nasbench201``; otherwise
+``hp_level`` = 1, 2, ..., one level per epoch at which the table records them, and
+``metric_epochs`` says which epoch a level is (digits: levels 1-4 are epochs 1, 2, 4, 8; the
+release: level 1 is epoch 50). ``fidelity_attr(bb)`` names the one a blackbox has. The blackbox
+holds exactly the recorded fidelities, on the dense axis ``1..num_fidelities`` that Syne Tune's
+simulated backend and its blackbox checks expect, so every rung a multi-fidelity scheduler chooses
+is an evaluation the table has, and ``metric_runtime`` of a fidelity is the training time of all
+epochs since the previous one.
 
 The blackbox is written with Syne Tune's ``serialize`` into ``<ROBBENCH_HOME>/cache/syne_tune``
 (keyed by the table's content hash) and read back with ``deserialize``; no network is used.
@@ -34,14 +37,16 @@ runs), :mod:`.compare` (its part of ``robbench compare``). Its public names are 
 """
 from __future__ import annotations
 
-from .blackbox import (CACHE_FORMAT, CONFIG_KEYS, METRIC_ELAPSED_TIME, METRIC_EPOCHS, METRIC_ROBUST_ERROR,
-                       METRIC_TIME_THIS_RESOURCE, METRIC_VALID_ERROR, TIME_ATTR, blackbox_from_grid, epochs_of_levels,
-                       load_blackbox)
+from .blackbox import (CACHE_FORMAT, CONFIG_KEYS, EPOCH_ATTR, LEVEL_ATTR, METRIC_ELAPSED_TIME, METRIC_EPOCHS,
+                       METRIC_ROBUST_ERROR, METRIC_TIME_THIS_RESOURCE, METRIC_VALID_ERROR, TIME_ATTR, blackbox_from_grid,
+                       epochs_of_levels, fidelity_attr, load_blackbox)
 from .compare import COMPARE_METRICS, MULTI_FIDELITY_COMPARE, searcher_trace
 from .environment import output_folder
 from .simulation import MULTI_OBJECTIVE, SCHEDULERS, make_scheduler, shortest_epoch_time, simulate
 
-__all__ = ["CACHE_FORMAT", "COMPARE_METRICS", "CONFIG_KEYS", "METRIC_ELAPSED_TIME", "METRIC_EPOCHS",
+__all__ = ["CACHE_FORMAT", "COMPARE_METRICS", "CONFIG_KEYS", "EPOCH_ATTR", "LEVEL_ATTR", "METRIC_ELAPSED_TIME",
+           "METRIC_EPOCHS",
            "METRIC_ROBUST_ERROR", "METRIC_TIME_THIS_RESOURCE", "METRIC_VALID_ERROR", "MULTI_FIDELITY_COMPARE",
-           "MULTI_OBJECTIVE", "SCHEDULERS", "TIME_ATTR", "blackbox_from_grid", "epochs_of_levels", "load_blackbox",
+           "MULTI_OBJECTIVE", "SCHEDULERS", "TIME_ATTR", "blackbox_from_grid", "epochs_of_levels", "fidelity_attr",
+           "load_blackbox",
            "make_scheduler", "output_folder", "searcher_trace", "shortest_epoch_time", "simulate"]

@@ -1,6 +1,6 @@
 """The robust benchmark as Syne Tune's ``BlackboxTabular`` (see :mod:`robbench_plugin.adapters.syne_tune`
-for the conventions: hyperparameters, objectives, the ``hp_level`` fidelity axis), cached with Syne
-Tune's own ``serialize``/``deserialize`` under ``<ROBBENCH_HOME>/cache/syne_tune``."""
+for the conventions: hyperparameters, objectives, the fidelity axis ``hp_epoch`` or ``hp_level``),
+cached with Syne Tune's own ``serialize``/``deserialize`` under ``<ROBBENCH_HOME>/cache/syne_tune``."""
 from __future__ import annotations
 
 import json
@@ -24,13 +24,15 @@ from ...paths import cache_dir  # noqa: E402
 from ...space import OPS  # noqa: E402
 
 CONFIG_KEYS = tuple(f"hp_x{i}" for i in range(6))
-TIME_ATTR = "hp_level"
+EPOCH_ATTR = "hp_epoch"  # Syne Tune's nasbench201 convention: tables with every epoch 1..n
+LEVEL_ATTR = "hp_level"  # tables with some epochs only (digits: 1, 2, 4, 8; the release: 50)
+TIME_ATTR = LEVEL_ATTR  # the name of earlier versions, for every table
 METRIC_EPOCHS = "metric_epochs"
 METRIC_VALID_ERROR = "metric_valid_error"
 METRIC_ROBUST_ERROR = "metric_robust_error"
 METRIC_TIME_THIS_RESOURCE = "metric_runtime"
 METRIC_ELAPSED_TIME = "metric_elapsed_time"
-CACHE_FORMAT = 2  # 2: fidelity axis hp_level, metric_epochs
+CACHE_FORMAT = 3  # 2: fidelity axis hp_level, metric_epochs; 3: hp_epoch where every epoch is recorded
 
 
 def blackbox_from_grid(grid: BenchmarkGrid) -> BlackboxTabular:
@@ -39,14 +41,21 @@ def blackbox_from_grid(grid: BenchmarkGrid) -> BlackboxTabular:
     hyperparameters = pd.DataFrame(names, columns=list(CONFIG_KEYS))
     configuration_space = {k: choice(list(OPS)) for k in CONFIG_KEYS}
     levels = np.arange(1, len(grid.fidelities) + 1)
-    fidelity_space = {TIME_ATTR: randint(lower=1, upper=len(levels))}
+    attr = EPOCH_ATTR if np.array_equal(np.asarray(grid.fidelities), levels) else LEVEL_ATTR
+    fidelity_space = {attr: randint(lower=1, upper=len(levels))}
     return BlackboxTabular(hyperparameters=hyperparameters, configuration_space=configuration_space,
                            fidelity_space=fidelity_space, objectives_evaluations=grid.values,
                            fidelity_values=levels, objectives_names=[f"metric_{o}" for o in grid.objectives])
 
 
+def fidelity_attr(blackbox: BlackboxTabular) -> str:
+    """The fidelity attribute of a blackbox of this module: ``hp_epoch`` (:data:`EPOCH_ATTR`) when
+    its table records every epoch from 1, else ``hp_level`` (:data:`LEVEL_ATTR`)."""
+    return blackbox.fidelity_name()
+
+
 def epochs_of_levels(blackbox: BlackboxTabular) -> dict[int, int]:
-    """``{level: epoch}`` of a blackbox of this module (its ``hp_level`` values)."""
+    """``{fidelity value: epoch}`` of a blackbox of this module (the identity for ``hp_epoch``)."""
     return dict(zip((int(v) for v in blackbox.fidelity_values), blackbox.robbench_metadata["fidelities"]))
 
 
@@ -87,7 +96,7 @@ def load_blackbox(name: Any = "digits", dataset: str | None = None, mode: str = 
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=".tmp-"))
-        serialize({bench.dataset: bb}, str(tmp), metadata={"robbench": meta, "time_attr": TIME_ATTR,
+        serialize({bench.dataset: bb}, str(tmp), metadata={"robbench": meta, "time_attr": fidelity_attr(bb),
                                                             "metric_elapsed_time": METRIC_ELAPSED_TIME,
                                                             "default_metric": METRIC_ROBUST_ERROR})
         (tmp / "robbench.json").write_text(json.dumps(meta))

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from ...errors import InvalidChoiceError
-from .blackbox import (CONFIG_KEYS, METRIC_ROBUST_ERROR, METRIC_TIME_THIS_RESOURCE, METRIC_VALID_ERROR, TIME_ATTR,
-                       epochs_of_levels, load_blackbox)
+from .blackbox import (CONFIG_KEYS, METRIC_ROBUST_ERROR, METRIC_TIME_THIS_RESOURCE, METRIC_VALID_ERROR,
+                       epochs_of_levels, fidelity_attr, load_blackbox)
 from .simulation import make_scheduler, simulate
 
 # objectives of a comparison -> the blackbox's metric Syne Tune minimises
@@ -48,7 +48,7 @@ def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int
     idx = np.array([arch_from_params(dict(zip(CONFIG_KEYS, r)), names=CONFIG_KEYS).index
                     for r in df[list(CONFIG_KEYS)].itertuples(index=False)], dtype=np.int64)
     epoch_of = {0: 0, **epochs_of_levels(bb)}
-    levels = df[TIME_ATTR].astype(int).to_numpy()
+    levels = df[fidelity_attr(bb)].astype(int).to_numpy()
     epochs = np.array([epoch_of[int(v)] for v in levels])
     prev_epoch = np.array([epoch_of[int(v) - 1] for v in levels])
     runtime = df[METRIC_TIME_THIS_RESOURCE].astype(float).to_numpy()

@@ -19,7 +19,7 @@ import pandas as pd  # noqa: E402
 
 from ...errors import InvalidChoiceError, InvalidValueError, check_choice  # noqa: E402
 from .blackbox import (CONFIG_KEYS, METRIC_ELAPSED_TIME, METRIC_ROBUST_ERROR, METRIC_TIME_THIS_RESOURCE,  # noqa: E402
-                       TIME_ATTR)
+                       fidelity_attr)
 
 # Offered: what runs on the pinned Syne Tune (0.16). Not offered: EHVI (with botorch 0.18 its
 # acquisition fails on a float/double mismatch inside botorch) and MultiObjectiveMultiSurrogateSearcher
@@ -37,10 +37,11 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
     Single objective (first of ``metrics``, minimised): ``asha``, ``hyperband`` (ASHA with
     brackets), ``bohb``, ``random``, ``bo`` (TPE), ``rea``. Multi-objective (all ``metrics``,
     minimised): ``moasha``, ``morea`` (MultiObjectiveRegularizedEvolution), ``morandom``.
-    Multi-fidelity schedulers run on ``hp_level`` (the table's recorded evaluations, see the module
-    doc), so every rung ``grace_period * reduction_factor**k`` is a level the table holds;
-    ``grace_period`` is the first rung, a level (default 1; on digits level 1 = epoch 1 barely ranks
-    the final accuracy, so 2 or 3 = epochs 2 or 4 may suit it better); ``max_t`` the last level.
+    Multi-fidelity schedulers run on the blackbox's fidelity attribute (``hp_epoch`` where the table
+    records every epoch, else ``hp_level``: the table's recorded evaluations, see the module doc), so
+    every rung ``grace_period * reduction_factor**k`` is a fidelity the table holds; ``grace_period``
+    is the first rung (default 1; on digits level 1 = epoch 1 barely ranks the final accuracy, so 2
+    or 3 = epochs 2 or 4 may suit it better); ``max_t`` the last.
     """
     from syne_tune.optimizer import baselines as B
 
@@ -50,7 +51,8 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
     if max_t is not None and max_t not in levels:
         raise InvalidChoiceError("max_t (a level)", max_t, levels)
     max_t = int(max_t or max(levels))
-    cs[TIME_ATTR] = max_t
+    attr = fidelity_attr(blackbox)
+    cs[attr] = max_t
     metrics = list(metrics)
     for m in metrics:
         if m not in blackbox.objectives_names:
@@ -62,10 +64,10 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
     if not reduction_factor > 1:
         raise InvalidValueError(f"reduction_factor must be > 1, got {reduction_factor!r}")
     if name in ("asha", "hyperband"):
-        return B.ASHA(cs, metric=metrics[0], time_attr=TIME_ATTR, max_t=max_t, grace_period=grace,
+        return B.ASHA(cs, metric=metrics[0], time_attr=attr, max_t=max_t, grace_period=grace,
                       reduction_factor=reduction_factor, brackets=3 if name == "hyperband" else 1, random_seed=seed)
     if name == "bohb":
-        return B.BOHB(cs, metric=metrics[0], time_attr=TIME_ATTR, max_t=max_t, grace_period=grace,
+        return B.BOHB(cs, metric=metrics[0], time_attr=attr, max_t=max_t, grace_period=grace,
                       reduction_factor=reduction_factor, random_seed=seed)
     if name == "random":
         return B.RandomSearch(cs, metrics=metrics[:1], random_seed=seed)
@@ -76,7 +78,7 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
     if name == "moasha":
         from syne_tune.optimizer.schedulers.multiobjective.moasha import MOASHA
 
-        return MOASHA(cs, metrics=metrics, time_attr=TIME_ATTR, max_t=max_t, grace_period=grace,
+        return MOASHA(cs, metrics=metrics, time_attr=attr, max_t=max_t, grace_period=grace,
                       reduction_factor=reduction_factor, random_seed=seed)
     from syne_tune.optimizer.schedulers.single_fidelity_scheduler import SingleFidelityScheduler
 
