@@ -72,6 +72,9 @@ def opened_build(path: str | Path) -> Iterator[Path]:
         yield Path(tmp)
 
 
+STALL_FACTOR = 20.0  # an epoch this many times slower than that epoch's median: the process was stopped
+
+
 def build_progress(build: str | Path) -> dict:
     """How far a build (directory or archive) is, and what its finished runs took.
 
@@ -83,6 +86,11 @@ def build_progress(build: str | Path) -> dict:
     ``median_run_s``: the median of a run's training plus evaluation seconds (NaN when none), the
     pace that sharing the cores for a while does not move; ``remaining_s``: that median times the
     runs still to do, the core-seconds left at that pace.
+
+    Seconds are wall time: an epoch during which the process was stopped (a paused or suspended
+    build) measures the pause. An epoch's training or evaluation over :data:`STALL_FACTOR` times the
+    median of that epoch over all runs counts at that median; ``stalled_runs`` says how many runs had
+    one and ``stalled_s`` how many seconds were left out.
     """
     import numpy as np
 
@@ -99,18 +107,38 @@ def build_progress(build: str | Path) -> dict:
             if key not in planned or key in done:
                 continue
             done.add(key)
-            train.append(sum(float(e.get("time_s", 0.0)) for e in rec["epochs"]))
-            evaluation.append(sum(float(e.get("eval_time_s", 0.0)) for e in rec["epochs"]))
+            train.append([float(e.get("time_s", 0.0)) for e in rec["epochs"]])
+            evaluation.append([float(e.get("eval_time_s", 0.0)) for e in rec["epochs"]])
     seeds: dict[int, list[int]] = {}
     for _, seed in jobs:
         seeds.setdefault(seed, [0, 0])[1] += 1
     for _, seed in done:
         seeds[seed][0] += 1
-    median = float(np.median(np.add(train, evaluation))) if done else float("nan")
+    (train_s, train_stalled), (eval_s, eval_stalled) = _unstalled(train), _unstalled(evaluation)
+    per_run = train_s.sum(1) + eval_s.sum(1)
+    median = float(np.median(per_run)) if done else float("nan")
+    raw = float(sum(map(sum, train)) + sum(map(sum, evaluation)))
     return {"dataset": manifest["dataset"], "recipe_key": manifest.get("recipe_key"), "total": len(jobs),
-            "done": len(done), "complete": len(done) == len(jobs), "seeds": seeds, "train_s": float(sum(train)),
-            "eval_s": float(sum(evaluation)), "median_run_s": median,
-            "remaining_s": median * (len(jobs) - len(done)) if done else float("nan")}
+            "done": len(done), "complete": len(done) == len(jobs), "seeds": seeds,
+            "train_s": float(train_s.sum()), "eval_s": float(eval_s.sum()), "median_run_s": median,
+            "remaining_s": median * (len(jobs) - len(done)) if done else float("nan"),
+            "stalled_runs": int((train_stalled | eval_stalled).sum()), "stalled_s": raw - float(per_run.sum())}
+
+
+def _unstalled(per_epoch: list[list[float]]):
+    """(runs, epochs) seconds with every stalled epoch (over STALL_FACTOR x that epoch's median over
+    the runs) at that median, and which runs had one."""
+    import numpy as np
+
+    width = max((len(r) for r in per_epoch), default=0)
+    m = np.full((len(per_epoch), width), np.nan)
+    for i, r in enumerate(per_epoch):
+        m[i, :len(r)] = r
+    if not len(m):
+        return np.zeros((0, 0)), np.zeros(0, dtype=bool)
+    median = np.nanmedian(m, axis=0)
+    stalled = m > STALL_FACTOR * median
+    return np.nan_to_num(np.where(stalled, median, m)), stalled.any(1)
 
 
 def table_from_build(build: str | Path, require_complete: bool = False, name: str | None = None) -> Table:

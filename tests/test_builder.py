@@ -177,3 +177,25 @@ def test_build_progress_of_the_shipped_digits_build_is_its_plan():
     st = build_progress(Path(__file__).resolve().parents[1] / "data" / "digits-v1.build.tar.xz")
     assert (st["dataset"], st["done"], st["total"], st["complete"]) == ("digits", 6466 + 2 * 647, 7760, True)
     assert st["seeds"] == {0: [6466, 6466], 1: [647, 647], 2: [647, 647]} and st["remaining_s"] == 0
+
+
+def test_build_progress_counts_a_stalled_epoch_at_its_median(tmp_path):
+    """A build stopped while a run trained (SIGSTOP, a suspended machine) records the pause as that
+    epoch's seconds; build_progress counts such an epoch (over 20x that epoch's median over the
+    runs) at the median and says so, and leaves the other runs' seconds as they are."""
+    import json
+
+    build(tmp_path / "b", _plan(), workers=1, progress=False, limit=3)
+    shard = next((tmp_path / "b" / "shards").glob("*.jsonl"))
+    recs = [json.loads(line) for line in shard.read_text().splitlines()]
+    honest = build_progress(tmp_path / "b")
+    assert honest["stalled_runs"] == 0 and honest["stalled_s"] == pytest.approx(0.0, abs=1e-9)
+    first = [r["epochs"][0]["time_s"] for r in recs]
+    recs[1]["epochs"][0]["time_s"] = 1000.0 * max(first)  # paused for a while in its first epoch
+    shard.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    st = build_progress(tmp_path / "b")
+    median = float(np.median([first[0], 1000.0 * max(first), first[2]]))
+    assert st["stalled_runs"] == 1
+    assert st["stalled_s"] == pytest.approx(1000.0 * max(first) - median, rel=1e-9)
+    assert st["train_s"] == pytest.approx(honest["train_s"] - first[1] + median, rel=1e-9)
+    assert st["eval_s"] == pytest.approx(honest["eval_s"], rel=1e-12)
