@@ -73,6 +73,36 @@ def opened_build(path: str | Path) -> Iterator[Path]:
 
 
 STALL_FACTOR = 20.0  # an epoch this many times slower than that epoch's median: the process was stopped
+TIME_FIELDS = ("time_s", "eval_time_s")
+
+
+def unstall_records(records: list[dict]) -> tuple[list[dict], int, float]:
+    """Trainer records with every stalled epoch time set to its median: a time field (``time_s``,
+    ``eval_time_s``) over :data:`STALL_FACTOR` times the median of that field at that epoch over
+    ``records``. Times are wall time, so an epoch during which the process was stopped (a paused
+    build, a suspended machine) measures the pause, not the training. Returns (the records, copied
+    where changed; how many runs had such an epoch; the seconds left out)."""
+    import numpy as np
+
+    by_epoch: dict[tuple[str, int], list[float]] = {}
+    for rec in records:
+        for ep in rec["epochs"]:
+            for field in TIME_FIELDS:
+                if field in ep:
+                    by_epoch.setdefault((field, int(ep["epoch"])), []).append(float(ep[field]))
+    median = {key: float(np.median(values)) for key, values in by_epoch.items()}
+    out, changed, removed = [], 0, 0.0
+    for rec in records:
+        epochs = []
+        for ep in rec["epochs"]:
+            stalled = {f: median[(f, int(ep["epoch"]))] for f in TIME_FIELDS
+                       if f in ep and float(ep[f]) > STALL_FACTOR * median[(f, int(ep["epoch"]))]}
+            removed += sum(float(ep[f]) - m for f, m in stalled.items())
+            epochs.append({**ep, **stalled} if stalled else ep)
+        hit = any(a is not b for a, b in zip(epochs, rec["epochs"]))
+        out.append({**rec, "epochs": epochs} if hit else rec)
+        changed += hit
+    return out, changed, removed
 
 
 def build_progress(build: str | Path) -> dict:
@@ -82,15 +112,11 @@ def build_progress(build: str | Path) -> dict:
     ``seeds``: per training seed, ``[done, planned]`` runs; ``train_s`` and ``eval_s``: the seconds
     its finished runs measured for training and for evaluation, summed over their epochs (each run
     trains in its own process on one thread, so these are core-seconds while nothing else shares
-    the cores, more when something does; process start-up and data loading are not counted);
-    ``median_run_s``: the median of a run's training plus evaluation seconds (NaN when none), the
-    pace that sharing the cores for a while does not move; ``remaining_s``: that median times the
-    runs still to do, the core-seconds left at that pace.
-
-    Seconds are wall time: an epoch during which the process was stopped (a paused or suspended
-    build) measures the pause. An epoch's training or evaluation over :data:`STALL_FACTOR` times the
-    median of that epoch over all runs counts at that median; ``stalled_runs`` says how many runs had
-    one and ``stalled_s`` how many seconds were left out.
+    the cores, more when something does; process start-up and data loading are not counted), every
+    stalled epoch at its median (:func:`unstall_records`; ``stalled_runs`` runs had one,
+    ``stalled_s`` seconds are left out); ``median_run_s``: the median of a run's training plus
+    evaluation seconds (NaN when none), the pace that sharing the cores for a while does not move;
+    ``remaining_s``: that median times the runs still to do, the core-seconds left at that pace.
     """
     import numpy as np
 
@@ -100,45 +126,25 @@ def build_progress(build: str | Path) -> dict:
         manifest = read_manifest(build_dir)
         jobs = BuildPlan.from_manifest(manifest).jobs()
         planned = set(jobs)
-        done: set[tuple[int, int]] = set()
-        train, evaluation = [], []
+        done: dict[tuple[int, int], dict] = {}
         for rec in read_shards(build_dir):
             key = (int(rec["uid"]), int(rec["seed"]))
-            if key not in planned or key in done:
-                continue
-            done.add(key)
-            train.append([float(e.get("time_s", 0.0)) for e in rec["epochs"]])
-            evaluation.append([float(e.get("eval_time_s", 0.0)) for e in rec["epochs"]])
+            if key in planned and key not in done:
+                done[key] = rec
+    records, stalled_runs, stalled_s = unstall_records(list(done.values()))
+    train = np.array([sum(float(e.get("time_s", 0.0)) for e in r["epochs"]) for r in records])
+    evaluation = np.array([sum(float(e.get("eval_time_s", 0.0)) for e in r["epochs"]) for r in records])
     seeds: dict[int, list[int]] = {}
     for _, seed in jobs:
         seeds.setdefault(seed, [0, 0])[1] += 1
     for _, seed in done:
         seeds[seed][0] += 1
-    (train_s, train_stalled), (eval_s, eval_stalled) = _unstalled(train), _unstalled(evaluation)
-    per_run = train_s.sum(1) + eval_s.sum(1)
-    median = float(np.median(per_run)) if done else float("nan")
-    raw = float(sum(map(sum, train)) + sum(map(sum, evaluation)))
+    median = float(np.median(train + evaluation)) if done else float("nan")
     return {"dataset": manifest["dataset"], "recipe_key": manifest.get("recipe_key"), "total": len(jobs),
-            "done": len(done), "complete": len(done) == len(jobs), "seeds": seeds,
-            "train_s": float(train_s.sum()), "eval_s": float(eval_s.sum()), "median_run_s": median,
+            "done": len(done), "complete": len(done) == len(jobs), "seeds": seeds, "train_s": float(train.sum()),
+            "eval_s": float(evaluation.sum()), "median_run_s": median,
             "remaining_s": median * (len(jobs) - len(done)) if done else float("nan"),
-            "stalled_runs": int((train_stalled | eval_stalled).sum()), "stalled_s": raw - float(per_run.sum())}
-
-
-def _unstalled(per_epoch: list[list[float]]):
-    """(runs, epochs) seconds with every stalled epoch (over STALL_FACTOR x that epoch's median over
-    the runs) at that median, and which runs had one."""
-    import numpy as np
-
-    width = max((len(r) for r in per_epoch), default=0)
-    m = np.full((len(per_epoch), width), np.nan)
-    for i, r in enumerate(per_epoch):
-        m[i, :len(r)] = r
-    if not len(m):
-        return np.zeros((0, 0)), np.zeros(0, dtype=bool)
-    median = np.nanmedian(m, axis=0)
-    stalled = m > STALL_FACTOR * median
-    return np.nan_to_num(np.where(stalled, median, m)), stalled.any(1)
+            "stalled_runs": stalled_runs, "stalled_s": stalled_s}
 
 
 def table_from_build(build: str | Path, require_complete: bool = False, name: str | None = None) -> Table:
@@ -154,7 +160,7 @@ def _table_from_build_dir(build_dir: Path, require_complete: bool, name: str | N
     from .train.builder import BuildPlan, read_manifest, read_shards
 
     manifest = read_manifest(build_dir)
-    records = list(read_shards(build_dir))
+    records, _, _ = unstall_records(list(read_shards(build_dir)))
     if not records:
         raise DataFileError(f"build {build_dir} has no finished results yet")
     if require_complete:
@@ -165,5 +171,6 @@ def _table_from_build_dir(build_dir: Path, require_complete: bool, name: str | N
     recipe = manifest["recipe"]
     meta = TableMeta(name=name or manifest["dataset"], source=f"robbench build of {manifest['dataset']}",
                      aliases=aliases_for_recipe(recipe), C=recipe["C"], N=recipe["N"], recipe=recipe,
-                     time_source="recorded", notes="fidelity = epoch; time_s = training seconds of that epoch")
+                     time_source="recorded", notes="fidelity = epoch; time_s = training seconds of that epoch (an "
+                     "epoch over 20x that epoch's median over the build, a stopped process, at the median)")
     return Table.from_frame(records_to_frame(records), meta)

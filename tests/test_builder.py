@@ -181,8 +181,8 @@ def test_build_progress_of_the_shipped_digits_build_is_its_plan():
 
 def test_build_progress_counts_a_stalled_epoch_at_its_median(tmp_path):
     """A build stopped while a run trained (SIGSTOP, a suspended machine) records the pause as that
-    epoch's seconds; build_progress counts such an epoch (over 20x that epoch's median over the
-    runs) at the median and says so, and leaves the other runs' seconds as they are."""
+    epoch's seconds; build_progress and the table count such an epoch (over 20x that epoch's median
+    over the runs) at the median, and leave every other value as recorded."""
     import json
 
     build(tmp_path / "b", _plan(), workers=1, progress=False, limit=3)
@@ -199,3 +199,9 @@ def test_build_progress_counts_a_stalled_epoch_at_its_median(tmp_path):
     assert st["stalled_s"] == pytest.approx(1000.0 * max(first) - median, rel=1e-9)
     assert st["train_s"] == pytest.approx(honest["train_s"] - first[1] + median, rel=1e-9)
     assert st["eval_s"] == pytest.approx(honest["eval_s"], rel=1e-12)
+    # the table read from the build charges that epoch its median too; every other value is the record's
+    bench = Benchmark(table_from_build(tmp_path / "b"), "digits")
+    for i, r in enumerate(recs):
+        want = median if i == 1 else r["epochs"][0]["time_s"]
+        assert bench.query(r["uid"], "time_s", seed=str(r["seed"]), fidelity=1) == pytest.approx(want, rel=1e-12)
+        assert bench.query(r["uid"], "clean", seed=str(r["seed"])) == r["epochs"][-1]["val_acc"]
