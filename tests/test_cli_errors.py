@@ -82,3 +82,18 @@ def test_an_os_error_about_a_user_path_names_the_option(tmp_path, monkeypatch, c
     monkeypatch.setattr(tables, "run_export", elsewhere)
     assert main(["export", "--format", "csv", "--out", str(out)]) == 1
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_output_cut_short_by_its_reader_ends_quietly():
+    """`robbench top -n 6466 | head -1`: the reader closes the pipe after one line; the command
+    stops with exit status 141 (as a program killed by SIGPIPE) and writes nothing to stderr,
+    instead of a traceback calling it a bug."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "robbench_plugin.cli", "top", "-n", "6466"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline()  # the header
+    proc.stdout.close()  # the reader goes away long before 6466 rows are written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and err == "", err

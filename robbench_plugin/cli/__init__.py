@@ -10,8 +10,9 @@ Outcomes: 0 on success (``--help`` and ``--version`` too). A bad input — an op
 that is not what it should be, a path the user gave that cannot be read or written — is one line
 ``robbench <command>: error: ...`` naming it, exit status 2, nothing written: the package's own
 errors (:class:`~robbench_plugin.errors.RobBenchError`) and an unreachable database named by a
-storage URL. Anything else is a bug of the package: its traceback is shown, then a line asking to
-report it, exit status 1.
+storage URL. Output cut short by its reader (``robbench top | head -3``) ends quietly with exit
+status 141, as a program killed by SIGPIPE. Anything else is a bug of the package: its traceback is
+shown, then a line asking to report it, exit status 1.
 """
 from __future__ import annotations
 
@@ -73,6 +74,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"robbench {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of our output went away (`robbench top | head -3`): stop quietly, as a program
+        # killed by SIGPIPE does; stdout goes to devnull so that flushing it at exit cannot fail again
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:
         if _is_unreachable_database(exc):
             return _fail(args.command, f"storage: {str(exc).splitlines()[0]}")
