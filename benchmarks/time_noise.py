@@ -30,14 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from robbench_plugin import load_benchmark  # noqa: E402
+from robbench_plugin.report import recorded_seconds  # noqa: E402
 from robbench_plugin.space import OPS, index_to_ops_array  # noqa: E402
 from robbench_plugin.stats import kendall  # noqa: E402
-
-
-def seconds(bench, uids: np.ndarray, seed: str) -> np.ndarray:
-    """Recorded training seconds of every epoch, summed, per class (NaN where the seed is absent)."""
-    return np.sum([bench.query_many(uids, ["time_s"], seed=seed, fidelity=f)["time_s"].to_numpy()
-                   for f in bench.fidelities], axis=0)
 
 
 def op_counts(uids: np.ndarray) -> np.ndarray:
@@ -55,7 +50,7 @@ def time_noise(bench) -> dict:
     if len(labels) < 2:
         raise SystemExit(f"{bench.name}: one seed only; nothing to hold out")
     uids = bench.uids
-    first, second = seconds(bench, uids, labels[0]), seconds(bench, uids, labels[1])
+    first, second = recorded_seconds(bench, uids, labels[0]), recorded_seconds(bench, uids, labels[1])
     both = ~np.isnan(first) & ~np.isnan(second)
     single = ~np.isnan(first) & np.isnan(second)
     if single.sum() < 50:
