@@ -8,14 +8,15 @@ budget) charges each class the seconds its build recorded. Over the classes with
 compares two estimates of a class's cost against its second seed's seconds (Kendall tau):
 
 - ``own first seed``: the seconds the class's first seed recorded (what the table charges now);
-- ``op-count model``: a median regression of the seconds per epoch on the number of each operation
-  in the cell (skip, 1x1 and 3x3 convolutions, pooling; ``none`` costs nothing) plus a constant,
-  fitted on the classes that have only one seed (statsmodels' ``QuantReg``), so the classes scored
-  are held out.
+- ``op-count model``: the benchmark's clock (``robbench_plugin.time_model.EpochTimeModel``, a
+  median regression of the seconds per epoch on the number of each operation in the cell plus a
+  constant), here fitted on the first seed of the classes that have only one seed, so the classes
+  scored are held out.
 
 If the model ranks a class's second run better than the class's own first run does, the recorded
-seconds are mostly load, and a model of them is the better clock. Needs a table with recorded
-times and some classes with two seeds and some with one.
+seconds are mostly load, and a model of them is the better clock (what ``Benchmark.clock`` is for
+a table with recorded times). Needs a table with recorded times and some classes with two seeds
+and some with one.
 """
 from __future__ import annotations
 
@@ -31,19 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 from robbench_plugin import load_benchmark  # noqa: E402
 from robbench_plugin.report import recorded_seconds  # noqa: E402
-from robbench_plugin.space import OPS, index_to_ops_array  # noqa: E402
 from robbench_plugin.stats import kendall  # noqa: E402
-
-
-def op_counts(uids: np.ndarray) -> np.ndarray:
-    """(classes, 4): how many of the six edges hold skip, 1x1 conv, 3x3 conv and pooling."""
-    ops = index_to_ops_array()[uids]
-    return np.stack([(ops == OPS.index(op)).sum(1) for op in OPS if op != "none"], axis=1).astype(float)
+from robbench_plugin.time_model import COEFFICIENT_NAMES, EpochTimeModel  # noqa: E402
 
 
 def time_noise(bench) -> dict:
-    import statsmodels.api as sm
-
     if bench.time_source != "recorded":
         raise SystemExit(f"{bench.name}: its times are not recorded ({bench.time_source})")
     labels = [s for s in bench.seeds if s not in ("mean", "std")]
@@ -55,14 +48,12 @@ def time_noise(bench) -> dict:
     single = ~np.isnan(first) & np.isnan(second)
     if single.sum() < 50:
         raise SystemExit(f"{bench.name}: {single.sum()} classes with one seed; too few to fit on")
-    epochs = len(bench.fidelities)
-    design = sm.add_constant(op_counts(uids))
-    fit = sm.QuantReg(first[single] / epochs, design[single]).fit(q=0.5)
-    model = design @ fit.params * epochs
+    epochs = bench.fidelities[-1]
+    fit = EpochTimeModel.fit(uids[single], first[single] / epochs)
+    model = fit.seconds_per_epoch(uids) * epochs
     return {"benchmark": f"{bench.name}/{bench.dataset}", "classes_two_seeds": int(both.sum()),
             "classes_fitted_on": int(single.sum()),
-            "seconds_per_epoch": dict(zip(["constant", *[op for op in OPS if op != "none"]],
-                                          np.round(fit.params, 4).tolist())),
+            "seconds_per_epoch": dict(zip(COEFFICIENT_NAMES, np.round(fit.coef, 4).tolist())),
             "tau_own_first_seed_vs_second": kendall(first[both], second[both]),
             "tau_op_count_model_vs_second": kendall(model[both], second[both]),
             "ratio_first_second_p5_p95": np.percentile(first[both] / second[both], [5, 95]).round(3).tolist()}

@@ -10,8 +10,10 @@ fidelities at which the accuracies are recorded, and per entry:
 - ``epochs``: the epoch this fidelity is (the grid's fidelity axis may skip epochs: digits records
   accuracies after epochs 1, 2, 4 and 8);
 - ``runtime``: simulated seconds of training from the previous grid fidelity to this one,
-  ``elapsed_time``: cumulative seconds up to this fidelity. Recorded tables use their per-epoch
-  ``time_s``; the release uses the FLOPs cost model (``time_source``).
+  ``elapsed_time``: cumulative seconds up to this fidelity, on the benchmark's clock: a table
+  with recorded times charges its op-count model of them (``Benchmark.clock``, the same for every
+  seed), the release its FLOPs cost model, a live benchmark the seconds it recorded
+  (``time_source``).
 
 Seeds: ``"complete"`` keeps the seed labels that have a value for every class (digits: "0";
 the release: "1"); ``"impute"`` keeps every label and fills a class's missing seed with its
@@ -79,7 +81,8 @@ def benchmark_grid(bench, seeds: Union[str, Sequence[str]] = "complete") -> Benc
                 raise InvalidChoiceError("seed", s, bench.seeds)
     objectives = ["valid_error", "robust_error", *acc_metrics, "params", "flops", "epochs", "runtime", "elapsed_time"]
     values = np.full((NUM_ARCHS, len(chosen), len(fids), len(objectives)), np.nan, dtype=np.float64)
-    recorded = "time_s" in bench.metrics  # recorded per-epoch times (or a surrogate's model of them)
+    modelled = getattr(bench, "epoch_time_model", None) is not None  # a table's clock: op-count model
+    recorded = not modelled and "time_s" in bench.metrics  # a live benchmark's seconds or a surrogate's model
     all_epochs = list(bench.fidelities)
     for si, s in enumerate(chosen):
         cum_time = np.zeros(NUM_ARCHS)
@@ -98,7 +101,9 @@ def benchmark_grid(bench, seeds: Union[str, Sequence[str]] = "complete") -> Benc
                 mean = bench.query_many(idx, acc_metrics, seed="mean", fidelity=f)
                 for m in acc_metrics:
                     df[m] = df[m].fillna(mean[m])
-            if recorded:
+            if modelled:
+                step = bench.cell_epoch_seconds * (f - prev)
+            elif recorded:
                 step = sum(per_epoch[e] for e in all_epochs if prev < e <= f)
             else:
                 step = np.array([release_epoch_seconds(bench.dataset, fl, bench.runs_per_class)
@@ -114,4 +119,4 @@ def benchmark_grid(bench, seeds: Union[str, Sequence[str]] = "complete") -> Benc
         raise RobBenchError(f"{bench.name}: the grid has missing values (seeds {chosen} are incomplete); use "
                             "seeds='impute' or seeds that every class has")
     return BenchmarkGrid(index_to_ops_array(), np.asarray(fids), chosen, objectives, values.astype(np.float32),
-                         bench.time_source if recorded else "flops-model")
+                         "op-count-model" if modelled else bench.time_source if recorded else "flops-model")

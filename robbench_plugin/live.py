@@ -73,6 +73,7 @@ class LiveBenchmark:
         self.store = store if isinstance(store, ResultsStore) else ResultsStore(store)
         self.aliases = aliases_for_recipe(self.recipe.to_dict())
         self.time_source = "recorded"
+        self.clock = "recorded"  # train_time charges the seconds the class's training measured
         self._splits = None
         self._resolved: tuple[str, str] | None = None
         self._data_key: str | None = None

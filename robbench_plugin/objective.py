@@ -16,12 +16,13 @@ from typing import Iterable, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from .costs import all_costs
+from .costs import RELEASE_DATASETS, all_costs
 from .errors import InvalidArchError, InvalidChoiceError, InvalidValueError, RobBenchError, check_choice
 from .metrics import COST_METRICS, MetricArg, metric_direction, resolve_metric_name, seed_label
 from .release_time import release_epoch_seconds
 from .space import NUM_ARCHS, NUM_UNIQUE, Arch, ArchLike, index_to_ops_array, ops_to_string, representative_indices
 from .table import Table
+from .time_model import EpochTimeModel
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -287,25 +288,52 @@ class Benchmark:
         grows): what caches of derived values are keyed by."""
         return 0
 
-    def train_time(self, arch: ArchLike, fidelity: int | None = None, seed: str = "mean") -> float:
-        """Simulated seconds of training to reach ``fidelity`` (default: the last epoch).
+    @functools.cached_property
+    def epoch_time_model(self) -> EpochTimeModel | None:
+        """For a table with recorded epoch times (``time_source == "recorded"``): the model of a
+        cell's seconds per epoch from its operations (:class:`~robbench_plugin.time_model.EpochTimeModel`),
+        fitted on every run the table holds (its seconds over all epochs / the last epoch), which
+        is the simulated clock (:attr:`clock`). None for other tables."""
+        b = self._block
+        if self.time_source != "recorded" or "time_s" not in b.metric_pos:
+            return None
+        times = b.real[b.metric_pos["time_s"]]  # (fidelity, raw seed, row), seconds
+        seed_pos, row = np.nonzero(~np.isnan(times).any(axis=0))
+        per_epoch = times[:, seed_pos, row].sum(axis=0) / b.fidelities[-1]
+        return EpochTimeModel.fit(b.uids[row], per_epoch)
 
-        ``recorded`` tables sum their per-epoch ``time_s``; the release uses the FLOPs model
-        :func:`release_epoch_seconds` (see :attr:`time_source`).
-        """
+    @functools.cached_property
+    def cell_epoch_seconds(self) -> np.ndarray:
+        """Simulated seconds of one epoch of each of the 15625 cells (its own operations)."""
+        model = self.epoch_time_model
+        if model is not None:
+            return model.seconds_per_epoch(np.arange(NUM_ARCHS))
+        if self.dataset not in RELEASE_DATASETS:
+            return np.full(NUM_ARCHS, np.nan)
+        return np.array([release_epoch_seconds(self.dataset, float(f), self.runs_per_class)
+                         for f in self._costs["flops"]])
+
+    @property
+    def clock(self) -> str:
+        """What simulated training seconds are: ``"op-count-model"`` (a table with recorded
+        times: :attr:`epoch_time_model`, so the clock charges a cell's cost, not the load its
+        build ran under; the recorded seconds stay queryable as ``time_s``) or ``"flops-model"``
+        (the release: :func:`release_epoch_seconds`)."""
+        return "op-count-model" if self.epoch_time_model is not None else "flops-model"
+
+    def train_time(self, arch: ArchLike, fidelity: int | None = None, seed: str = "mean") -> float:
+        """Simulated seconds of training ``arch``'s cell up to epoch ``fidelity`` (default: the
+        last): that many epochs at the cell's seconds per epoch under :attr:`clock` (the same for
+        every seed; ``seed`` is accepted for the interface's sake)."""
         index = arch_index(arch)
-        if self.time_source == "recorded":
-            b = self._block
-            row = self._row(index)
-            limit = fidelity if fidelity is not None else b.fidelities[-1]
-            if limit not in b.fidelity_pos:
-                raise InvalidChoiceError("fidelity (epoch)", limit, self.fidelities)
-            times = b.values[b.metric_pos["time_s"], :, self._seed_pos(seed), row]
-            upto = np.asarray(b.fidelities) <= limit
-            return float(np.nansum(times[upto]))
         epochs = fidelity if fidelity is not None else self.fidelities[-1]
-        return float(epochs * release_epoch_seconds(self.dataset, float(self._costs["flops"][index]),
-                                                    self.runs_per_class))
+        if self.epoch_time_model is not None and epochs not in self._block.fidelity_pos:
+            raise InvalidChoiceError("fidelity (epoch)", epochs, self.fidelities)
+        seconds = float(self.cell_epoch_seconds[index])
+        if np.isnan(seconds):
+            raise RobBenchError(f"{self.name}: no timing model for dataset {self.dataset!r} (its table records "
+                                "no times)")
+        return float(epochs * seconds)
 
     @functools.cached_property
     def runs_per_class(self) -> float:

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "robbench_plugin"
 # layer -> modules (the package is ``robbench_plugin``; ``adapters.*`` = every module under adapters/)
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"_version", "errors", "paths", "fileutil", "plotting", "stats"}),
-    ("space", {"space", "costs", "encodings", "pareto"}),
+    ("space", {"space", "costs", "time_model", "encodings", "pareto"}),
     ("data", {"table", "release", "download", "synthetic", "train.recipe", "store", "idx", "fashion_mnist", "data_identity",
               "metrics", "release_time"}),
     ("training", {"train", "train.attacks", "train.data", "train.model", "train.loop", "train.builder",

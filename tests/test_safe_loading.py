@@ -66,7 +66,7 @@ def _surrogate_file(path, backend: str, body: bytes) -> None:
 
     header = {"format": 3, "backend": backend, "feature_version": FEATURE_VERSION, "fit_version": FIT_VERSION,
               "data_sha256": "x" * 64, "dataset": "digits", "metrics": ["val_acc"], "fidelities": [8], "C": 8, "N": 1,
-              "n_models": 1, "metric_fidelities": {"val_acc": [8]}, "time_coef": None, "source_meta": {},
+              "n_models": 1, "metric_fidelities": {"val_acc": [8]}, "time_model": None, "source_meta": {},
               "written_by": {"robbench-plugin": "0", backend: "0"}, "fit_kwargs": {}}
     head = json.dumps(header).encode()
     path.write_bytes(b"RBSURR3\n" + len(head).to_bytes(8, "little") + head + lzma.compress(body))

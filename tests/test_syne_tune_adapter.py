@@ -45,7 +45,7 @@ def test_blackbox_follows_nasbench201_conventions(bb):
                  METRIC_ELAPSED_TIME):
         assert name in bb.objectives_names
     assert len(bb.hyperparameters) == 15625
-    assert bb.robbench_metadata["time_source"] == "recorded"
+    assert bb.robbench_metadata["time_source"] == "op-count-model"
 
 
 def test_blackbox_values_equal_the_table(bb, bench):

@@ -45,13 +45,14 @@ class CompareSpec:
 
     def identity(self, bench=None) -> dict:
         """Everything that determines a run besides its searcher and seed: benchmark name and table
-        sha256, dataset, mode, objectives, budget, table seed and package version. Runs in one
+        sha256, dataset, mode, the simulated clock (``Benchmark.clock``), objectives, budget, table
+        seed and package version. Runs in one
         output folder share it (``comparison.json``)."""
         from .._version import __version__
 
         bench = bench if bench is not None else self.load()
         return {"benchmark": self.benchmark, "table_sha256": bench.table.sha256(), "dataset": bench.dataset,
-                "mode": self.mode, "objectives": list(self.objectives), "budget": int(self.budget),
+                "mode": self.mode, "clock": bench.clock, "objectives": list(self.objectives), "budget": int(self.budget),
                 "table_seed": self.table_seed, "robbench_plugin": __version__}
 
     @property

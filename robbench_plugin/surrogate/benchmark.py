@@ -1,17 +1,16 @@
 """The surrogate benchmark: a :class:`~robbench_plugin.objective.Benchmark` over predictions."""
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
-from ..costs import RELEASE_DATASETS, all_costs
-from ..errors import RobBenchError
 from ..objective import Benchmark, arch_index
-from ..release_time import release_epoch_seconds
 from ..space import unique_indices
 from ..table import Table, TableMeta
 from .cache import fitted_surrogate
+from ..time_model import EpochTimeModel
 from .model import SurrogateModel
 
 
@@ -39,9 +38,8 @@ class SurrogateBenchmark(Benchmark):
                 values[i, j, 0] = mean
                 self._std[i, j] = std
         metrics = list(model.metrics)
-        if model.time_coef is not None:  # modelled epoch time, so simulators get a runtime
-            flops = all_costs(model.dataset, model.C, model.N)["flops"]
-            t = np.maximum(model.time_coef[0] * flops[uids] + model.time_coef[1], 1e-3)
+        if model.time_model is not None:  # the source's modelled epoch time, so simulators get a runtime
+            t = EpochTimeModel.from_dict(model.time_model).seconds_per_epoch(uids)
             values = np.concatenate([values, np.broadcast_to(t, (1, len(model.fidelities), 1, len(uids)))], axis=0)
             self._std = np.concatenate([self._std, np.zeros((1, len(model.fidelities), len(uids)))], axis=0)
             metrics.append("time_s")
@@ -49,7 +47,7 @@ class SurrogateBenchmark(Benchmark):
                          source=f"surrogate ({model.backend}, {model.n_models} models) of data "
                                 f"{model.data_sha256[:12]}", aliases=dict(model.source_meta.get("aliases", {})),
                          C=model.C, N=model.N,
-                         time_source="surrogate-time-model" if model.time_coef is not None else "flops-model")
+                         time_source="surrogate-time-model" if model.time_model is not None else "flops-model")
         meta.aliases = {k: v for k, v in meta.aliases.items() if v in model.metrics}
         super().__init__(Table.from_dense(model.dataset, uids, metrics, list(model.fidelities), ["0"], values, meta),
                          model.dataset)
@@ -68,16 +66,11 @@ class SurrogateBenchmark(Benchmark):
         f = self._fidelity_pos(m, fidelity)
         return float(self._std[b.metric_pos[m], f, self._row(arch_index(arch))])
 
-    def train_time(self, arch, fidelity: int | None = None, seed: str = "mean") -> float:
-        """Simulated seconds to reach ``fidelity``: the linear FLOPs model of the source's recorded
-        epoch times, or the release's FLOPs model when the source has no timings."""
-        epochs = fidelity if fidelity is not None else self.fidelities[-1]
-        flops = float(self._costs["flops"][arch_index(arch)])
-        if self.model.time_coef is not None:
-            return float(epochs * max(self.model.time_coef[0] * flops + self.model.time_coef[1], 1e-3))
-        if self.dataset not in RELEASE_DATASETS:
-            raise RobBenchError(f"no timing model for dataset {self.dataset!r}")
-        return float(epochs * release_epoch_seconds(self.dataset, flops, self.runs_per_class))
+    @functools.cached_property
+    def epoch_time_model(self) -> EpochTimeModel | None:
+        """The source table's epoch-time model, which the surrogate carries as its clock (None
+        when the source recorded no times: then the release's FLOPs model, as for the release)."""
+        return EpochTimeModel.from_dict(self.model.time_model) if self.model.time_model is not None else None
 
     @property
     def runs_per_class(self) -> float:

@@ -24,7 +24,7 @@ BACKENDS = ("auto", "lightgbm", "sklearn")
 # would fit a different model from the same data and arguments: saved models of another version
 # are refitted, never reused
 FEATURE_VERSION = 1
-FIT_VERSION = 1
+FIT_VERSION = 2  # 2: the source's op-count epoch-time model (was a FLOPs line)
 
 
 def features(indices: np.ndarray, fidelity: np.ndarray, costs: dict[str, np.ndarray]) -> np.ndarray:
@@ -74,7 +74,9 @@ def resolve_backend(backend: str = "auto") -> str:
 @dataclass
 class SurrogateModel:
     """Fitted ensembles per metric. Build with :meth:`fit`; ``fidelities`` are epochs,
-    ``time_coef`` = (a, b) with modelled seconds per epoch = a * flops(M) + b."""
+    ``time_model``: the source table's epoch-time model
+    (:meth:`~robbench_plugin.time_model.EpochTimeModel.as_dict`), the surrogate's clock; None
+    when the source records no times."""
 
     dataset: str
     metrics: list[str]
@@ -86,7 +88,7 @@ class SurrogateModel:
     n_models: int
     models: dict[str, list[Any]] = field(default_factory=dict)
     metric_fidelities: dict[str, list[int]] = field(default_factory=dict)
-    time_coef: tuple[float, float] | None = None
+    time_model: dict | None = None
     feature_version: int = FEATURE_VERSION
     fit_version: int = FIT_VERSION
     source_meta: dict = field(default_factory=dict)
@@ -118,12 +120,8 @@ class SurrogateModel:
                     bench.table.sha256(), n_models, source_meta={"name": bench.name, "aliases": bench.aliases,
                                                                  "runs_per_class": bench.runs_per_class,
                                                                  "time_source": bench.time_source})
-        if "time_s" in bench.metrics:  # a linear model of the recorded epoch time in FLOPs
-            t = bench.query_many(uids, ["time_s", "flops"], seed=seed, fidelity=bench.fidelities[-1])
-            ok = ~t["time_s"].isna().to_numpy()
-            if ok.sum() >= 2:
-                a, b = np.polyfit(t["flops"].to_numpy()[ok], t["time_s"].to_numpy()[ok], 1)
-                model.time_coef = (float(a), float(b))
+        time_model = getattr(bench, "epoch_time_model", None)  # the source's clock, carried over
+        model.time_model = time_model.as_dict() if time_model is not None else None
         rng = np.random.default_rng(random_state)
         for m in metrics:
             xs, ys = [], []
@@ -183,13 +181,12 @@ class SurrogateModel:
         check_header(read_header(path), path, expect_sha256)
         header, members = read_file(path)
         model = cls(**{k: header[k] for k in _HEADER_FIELDS})
-        model.time_coef = tuple(model.time_coef) if model.time_coef is not None else None
         model.models = members
         return model
 
 
 _HEADER_FIELDS = ("dataset", "metrics", "fidelities", "C", "N", "backend", "data_sha256", "n_models",
-                  "metric_fidelities", "time_coef", "source_meta")
+                  "metric_fidelities", "time_model", "source_meta")
 
 
 def check_header(header: dict, path: str | Path, expect_sha256: str | None = None) -> None:

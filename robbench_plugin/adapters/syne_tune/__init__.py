@@ -23,9 +23,11 @@ epochs since the previous one.
 
 The blackbox is written with Syne Tune's ``serialize`` into ``<ROBBENCH_HOME>/cache/syne_tune``
 (keyed by the table's content hash) and read back with ``deserialize``; no network is used.
-Its metadata (``bb.robbench_metadata``) says where simulated time comes from: ``recorded``
-per-epoch wall time (digits, live results), ``flops-model`` (the release, see
-:func:`robbench_plugin.release_time.release_epoch_seconds`) or ``surrogate-time-model``.
+Its metadata (``bb.robbench_metadata``) says where simulated time comes from (``time_source``):
+``op-count-model`` (digits, builds and their surrogates: ``Benchmark.clock``, a median regression
+of the recorded epoch seconds on the cell's operations, the same for every seed), ``recorded``
+per-epoch wall time (live results) or ``flops-model`` (the release, see
+:func:`robbench_plugin.release_time.release_epoch_seconds`).
 
 Surrogate mode (``mode="surrogate"``) builds the blackbox from the package's own surrogate
 (:mod:`robbench_plugin.surrogate`), not Syne Tune's ``add_surrogate``: every cell is then a

@@ -32,7 +32,8 @@ METRIC_VALID_ERROR = "metric_valid_error"
 METRIC_ROBUST_ERROR = "metric_robust_error"
 METRIC_TIME_THIS_RESOURCE = "metric_runtime"
 METRIC_ELAPSED_TIME = "metric_elapsed_time"
-CACHE_FORMAT = 3  # 2: fidelity axis hp_level, metric_epochs; 3: hp_epoch where every epoch is recorded
+CACHE_FORMAT = 4  # 2: fidelity axis hp_level, metric_epochs; 3: hp_epoch where every epoch is recorded;
+# 4: recorded tables charge the op-count model of their times (Benchmark.clock)
 
 
 def blackbox_from_grid(grid: BenchmarkGrid) -> BlackboxTabular:
