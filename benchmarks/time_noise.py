@@ -11,7 +11,7 @@ compares two estimates of a class's cost against its second seed's seconds (Kend
 - ``op-count model``: the benchmark's clock (``robbench_plugin.time_model.EpochTimeModel``, a
   median regression of the seconds per epoch on the number of each operation in the cell plus a
   constant), here fitted on the first seed of the classes that have only one seed, so the classes
-  scored are held out.
+  scored are held out (``robbench report`` shows the same figures).
 
 If the model ranks a class's second run better than the class's own first run does, the recorded
 seconds are mostly load, and a model of them is the better clock (what ``Benchmark.clock`` is for
@@ -31,32 +31,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from robbench_plugin import load_benchmark  # noqa: E402
-from robbench_plugin.report import recorded_seconds  # noqa: E402
-from robbench_plugin.stats import kendall  # noqa: E402
-from robbench_plugin.time_model import COEFFICIENT_NAMES, EpochTimeModel  # noqa: E402
+from robbench_plugin.report import recorded_time_figures  # noqa: E402
 
 
 def time_noise(bench) -> dict:
+    """The figures of :func:`robbench_plugin.report.recorded_time_figures` this question needs."""
     if bench.time_source != "recorded":
         raise SystemExit(f"{bench.name}: its times are not recorded ({bench.time_source})")
-    labels = [s for s in bench.seeds if s not in ("mean", "std")]
-    if len(labels) < 2:
-        raise SystemExit(f"{bench.name}: one seed only; nothing to hold out")
-    uids = bench.uids
-    first, second = recorded_seconds(bench, uids, labels[0]), recorded_seconds(bench, uids, labels[1])
-    both = ~np.isnan(first) & ~np.isnan(second)
-    single = ~np.isnan(first) & np.isnan(second)
-    if single.sum() < 50:
-        raise SystemExit(f"{bench.name}: {single.sum()} classes with one seed; too few to fit on")
-    epochs = bench.fidelities[-1]
-    fit = EpochTimeModel.fit(uids[single], first[single] / epochs)
-    model = fit.seconds_per_epoch(uids) * epochs
-    return {"benchmark": f"{bench.name}/{bench.dataset}", "classes_two_seeds": int(both.sum()),
-            "classes_fitted_on": int(single.sum()),
-            "seconds_per_epoch": dict(zip(COEFFICIENT_NAMES, np.round(fit.coef, 4).tolist())),
-            "tau_own_first_seed_vs_second": kendall(first[both], second[both]),
-            "tau_op_count_model_vs_second": kendall(model[both], second[both]),
-            "ratio_first_second_p5_p95": np.percentile(first[both] / second[both], [5, 95]).round(3).tolist()}
+    q = recorded_time_figures(bench, bench.uids)
+    if "time_tau_model_seeds" not in q:
+        raise SystemExit(f"{bench.name}: needs classes with two seeds and classes with one")
+    return {"benchmark": f"{bench.name}/{bench.dataset}", "classes_two_seeds": q["time_seed_classes"],
+            "classes_fitted_on": q["time_model_classes"],
+            "clock_seconds_per_epoch": {k: round(v, 4) for k, v in q["clock"].items() if k != "runs"},
+            "tau_own_first_seed_vs_second": q["time_tau_seeds"],
+            "tau_op_count_model_vs_second": q["time_tau_model_seeds"],
+            "ratio_first_second_p5_p95": np.round(q["time_seed_ratio_p5_p95"], 3).tolist()}
 
 
 def main(argv=None) -> int:

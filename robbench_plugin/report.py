@@ -11,7 +11,9 @@ Writes ``report.md`` and PNG plots (matplotlib, extra ``report``) and returns th
   finding that robust architectures favour convolutions on the edges into the output node;
 - recorded training time (tables of ``robbench build``): how well a class's training seconds repeat
   between two seeds (Kendall tau and the 5th-95th percentile of their ratio) and follow its FLOPs,
-  i.e. whether a simulated-time axis reflects the architecture's cost or the machine's load;
+  i.e. how much of them is the architecture's cost and how much the machine's load; the simulated
+  clock's op-count model (``Benchmark.epoch_time_model``), and how well that model, fitted on the
+  classes with one seed, ranks the second seed of the others;
 - what the table rewards: the op effects of robust and clean accuracy (:mod:`.op_effects`: the
   mean percentile rank, minus 0.5, over the cells with each operation on each edge, every class
   counted once).
@@ -31,6 +33,7 @@ from .fileutil import atomic_write_bytes
 from .op_effects import op_effects_of_classes
 from .stats import kendall
 from .space import EDGES, OPS, index_to_ops_array
+from .time_model import EpochTimeModel
 
 THRESHOLDS = {"robust_p5_p95_span_min": 0.15, "tau_clean_robust_max": 0.9, "seed_noise_ratio_max": 1 / 3}
 
@@ -47,12 +50,18 @@ def recorded_time_figures(bench, uids: np.ndarray) -> dict[str, Any]:
     "recorded"``) and the classes ``uids``: ``time_tau_flops``, Kendall tau of a class's training
     seconds (all epochs, seed mean) with its FLOPs; where two seeds exist, over the classes with both,
     ``time_seed_classes``, ``time_tau_seeds`` (tau between the two seeds' seconds) and
-    ``time_seed_ratio_p5_p95`` (5th and 95th percentile of their ratio). Empty for other tables."""
+    ``time_seed_ratio_p5_p95`` (5th and 95th percentile of their ratio); ``clock``: the table's
+    epoch-time model (:meth:`~robbench_plugin.time_model.EpochTimeModel.as_dict`, seconds per
+    epoch); where some classes have only the first seed, ``time_model_classes`` (how many) and
+    ``time_tau_model_seeds``: tau with the second seed's seconds of the same model fitted on those
+    classes alone (held out), to set beside ``time_tau_seeds``. Empty for other tables."""
     if bench.time_source != "recorded" or "time_s" not in bench.metrics:
         return {}
 
     flops = bench.query_many(uids, ["flops"])["flops"].to_numpy()
     out: dict[str, Any] = {"time_tau_flops": kendall(recorded_seconds(bench, uids, "mean"), flops)}
+    if bench.epoch_time_model is not None:
+        out["clock"] = bench.epoch_time_model.as_dict()
     labels = [s for s in bench.seeds if s not in ("mean", "std")]
     if len(labels) >= 2:
         a, b = recorded_seconds(bench, uids, labels[0]), recorded_seconds(bench, uids, labels[1])
@@ -61,6 +70,11 @@ def recorded_time_figures(bench, uids: np.ndarray) -> dict[str, Any]:
         if both.sum() >= 2:
             out["time_tau_seeds"] = kendall(a[both], b[both])
             out["time_seed_ratio_p5_p95"] = np.percentile(a[both] / b[both], [5, 95]).tolist()
+        single = ~np.isnan(a) & np.isnan(b)
+        if both.sum() >= 2 and single.any():
+            held_out = EpochTimeModel.fit(uids[single], a[single] / bench.fidelities[-1])
+            out["time_model_classes"] = int(single.sum())
+            out["time_tau_model_seeds"] = kendall(held_out.seconds_per_epoch(uids[both]), b[both])
     return out
 
 
@@ -208,14 +222,24 @@ def write_report(bench, out_dir: str | Path) -> dict[str, Any]:
                                                for k in range(len(OPS))) + " |" for e, (to, src) in enumerate(EDGES)]
     lines += ["", "![op effects](op_effects.png)", ""]
     if "time_tau_flops" in q:
-        lines += ["## Recorded training time", "",
-                  "A simulated-time axis (Syne Tune's simulator, `robbench compare`'s time axis) charges each class "
-                  "the training seconds its build recorded. Kendall tau of a class's seconds (all epochs, seed mean) "
-                  f"with its FLOPs: {q['time_tau_flops']:.3f}."
+        lines += ["## Recorded training time and the simulated clock", "",
+                  f"Kendall tau of a class's recorded training seconds (all epochs, seed mean) with its FLOPs: "
+                  f"{q['time_tau_flops']:.3f}."
                   + (f" Between two seeds of the same class ({q['time_seed_classes']} classes): tau "
                      f"{q['time_tau_seeds']:.3f}, ratio {q['time_seed_ratio_p5_p95'][0]:.2f}.."
                      f"{q['time_seed_ratio_p5_p95'][1]:.2f} (5th..95th percentile). A tau well below 1 means the "
                      "seconds carry the machine's load while the class trained as much as the class's own cost."
-                     if "time_tau_seeds" in q else ""), ""]
+                     if "time_tau_seeds" in q else "")]
+        if "clock" in q:
+            c = q["clock"]
+            lines += ["", "A simulated-time axis (Syne Tune's simulator, `robbench compare`'s time axis) charges the "
+                      "op-count model of these seconds (`Benchmark.clock`; a median regression on every recorded run, "
+                      f"{c['runs']} runs): seconds per epoch = {c['constant']:.4f} + "
+                      + " + ".join(f"{c[op]:.4f} x {op}" for op in OPS if op != "none")
+                      + " (edges holding each operation)."
+                      + (f" Fitted on the {q['time_model_classes']} classes with one seed alone, the model ranks the "
+                         f"second seed's seconds at tau {q['time_tau_model_seeds']:.3f}, the first seed at "
+                         f"{q['time_tau_seeds']:.3f}." if "time_tau_model_seeds" in q else "")]
+        lines += [""]
     atomic_write_bytes(out / "report.md", "\n".join(lines).encode())
     return q

@@ -93,9 +93,9 @@ def median_regression(X: np.ndarray, y: np.ndarray, max_iter: int = 500, tol: fl
 @dataclass(frozen=True)
 class EpochTimeModel:
     """Seconds of one training epoch of a cell = ``coef[0] + sum(coef[k] * edges with op k)``,
-    over :data:`TIMED_OPS`; predictions below ``floor`` (the smallest per-epoch seconds the fit
-    saw) are raised to it, so no cell trains for free. ``runs``: how many recorded runs it was
-    fitted on."""
+    over :data:`TIMED_OPS`; a prediction that is not positive (a line extrapolated past every cell
+    it was fitted on) is replaced by ``floor``, the fastest epoch the fit saw, so no cell trains for
+    free. ``runs``: how many recorded runs it was fitted on."""
 
     coef: tuple[float, ...]
     floor: float
@@ -124,8 +124,9 @@ class EpochTimeModel:
         return cls(tuple(float(c) for c in coef), float(y.min()), len(y))
 
     def seconds_per_epoch(self, indices: np.ndarray) -> np.ndarray:
-        """Modelled seconds of one epoch for each NB201 cell index, float64 (>= ``floor``)."""
-        return np.maximum(design_matrix(indices) @ np.asarray(self.coef), self.floor)
+        """Modelled seconds of one epoch for each NB201 cell index, float64 (> 0)."""
+        predicted = design_matrix(indices) @ np.asarray(self.coef)
+        return np.where(predicted > 0, predicted, self.floor)
 
     @classmethod
     def from_dict(cls, d: dict) -> "EpochTimeModel":

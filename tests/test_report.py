@@ -91,3 +91,33 @@ def test_recorded_time_figures_by_hand():
     # a table whose times are not recorded (the release's FLOPs model, a surrogate) has none
     meta_model = TableMeta(name="t", aliases=meta.aliases, C=8, N=1, time_source="flops-model")
     assert recorded_time_figures(Benchmark(Table.from_frame(df, meta_model), "digits"), bench.uids) == {}
+
+
+def test_the_held_out_clock_model_by_hand():
+    """Every class's seconds are an exact linear function of its op counts, except that the first
+    seed of the classes with two seeds is shuffled among them (load). The model fitted on the
+    one-seed classes recovers the function, so it ranks the second seed perfectly (tau 1), while
+    the shuffled first seed does not; the clock is fitted on every run, shuffled ones included."""
+    from robbench_plugin.report import recorded_time_figures
+    from robbench_plugin.time_model import design_matrix
+
+    uids = unique_indices()
+    truth = design_matrix(uids) @ np.array([0.1, 0.0123, 0.0517, 0.0831, 0.0709])  # no ties across op counts
+    two = np.zeros(len(uids), dtype=bool)
+    two[::10] = True  # 647 classes with two seeds
+    first = truth.copy()
+    first[two] = np.random.default_rng(0).permutation(truth[two])
+    rows = [("digits", u, m, 1, "0", v) for u, t in zip(uids, first)
+            for m, v in (("val_acc", 0.8), ("val_pgd_48.0_acc", 0.4), ("time_s", t))]
+    rows += [("digits", u, m, 1, "1", v) for u, t in zip(uids[two], truth[two])
+             for m, v in (("val_acc", 0.8), ("val_pgd_48.0_acc", 0.4), ("time_s", t))]
+    df = pd.DataFrame(rows, columns=["dataset", "uid", "metric", "fidelity", "seed", "value"])
+    meta = TableMeta(name="t", aliases={"clean": "val_acc", "robust": "val_pgd_48.0_acc"}, C=8, N=1,
+                     time_source="recorded")
+    bench = Benchmark(Table.from_frame(df, meta), "digits")
+    q = recorded_time_figures(bench, bench.uids)
+    assert q["time_seed_classes"] == two.sum() == 647 and q["time_model_classes"] == len(uids) - 647
+    assert q["time_tau_model_seeds"] == pytest.approx(1.0)
+    assert abs(q["time_tau_seeds"]) < 0.1
+    assert q["clock"]["runs"] == len(uids) + 647
+    assert q["clock"]["nor_conv_3x3"] == pytest.approx(0.0831, abs=1e-6)  # the median ignores the shuffled tenth

@@ -91,7 +91,7 @@ def test_runs_slowed_by_load_do_not_move_the_model():
     assert abs(ols[0] - truth[0]) > 0.5
 
 
-def test_the_model_floors_at_the_fastest_recorded_epoch_and_round_trips():
+def test_the_floor_is_the_fastest_recorded_epoch_and_the_model_round_trips():
     cells = np.arange(0, NUM_ARCHS, 50)
     seconds = 0.1 + 0.05 * op_counts(cells)[:, 2]
     model = EpochTimeModel.fit(cells, seconds)
@@ -100,8 +100,11 @@ def test_the_model_floors_at_the_fastest_recorded_epoch_and_round_trips():
     assert model.seconds_per_epoch(cells) == pytest.approx(seconds, abs=1e-12)
     assert EpochTimeModel.from_dict(model.as_dict()) == model
     assert list(model.as_dict())[:5] == list(COEFFICIENT_NAMES)
-    shifted = EpochTimeModel((-1.0, 0.0, 0.0, 0.0, 0.0), 0.25, 1)
-    assert shifted.seconds_per_epoch([0, 1]).tolist() == [0.25, 0.25]
+    # a line past zero is replaced by the floor; a positive prediction below it is kept
+    line = EpochTimeModel((-0.1, 0.0, 0.0, 0.2, 0.0), 0.25, 1)
+    no_conv, one_conv = Arch.from_string("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|").index, \
+        Arch.from_string("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|").index
+    assert line.seconds_per_epoch([no_conv, one_conv]) == pytest.approx([0.25, 0.1])
 
 
 def test_fit_rejects_bad_recorded_times():

@@ -106,7 +106,9 @@ def run_report(args: argparse.Namespace) -> int:
     print(f"  conv into output: top 5% {q['conv_into_output_top5']:.3f} vs all {q['conv_into_output_all']:.3f}")
     if "time_tau_seeds" in q:
         print(f"  recorded training seconds: tau between seeds {q['time_tau_seeds']:.3f}, with FLOPs "
-              f"{q['time_tau_flops']:.3f}")
+              f"{q['time_tau_flops']:.3f}"
+              + (f"; the clock's op-count model, held out, with the second seed {q['time_tau_model_seeds']:.3f}"
+                 if "time_tau_model_seeds" in q else ""))
     elif "time_tau_flops" in q:
         print(f"  recorded training seconds: tau with FLOPs {q['time_tau_flops']:.3f}")
     print(f"  checks: {q['checks']}")
