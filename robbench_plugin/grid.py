@@ -26,10 +26,8 @@ from typing import Sequence, Union
 
 import numpy as np
 
-from .costs import RELEASE_DATASETS
 from .errors import InvalidChoiceError, RobBenchError
 from .metrics import COST_METRICS
-from .release_time import release_epoch_seconds
 from .space import NUM_ARCHS, OPS, index_to_ops_array
 
 SEED_POLICIES = ("complete", "impute")
@@ -81,8 +79,8 @@ def benchmark_grid(bench, seeds: Union[str, Sequence[str]] = "complete") -> Benc
                 raise InvalidChoiceError("seed", s, bench.seeds)
     objectives = ["valid_error", "robust_error", *acc_metrics, "params", "flops", "epochs", "runtime", "elapsed_time"]
     values = np.full((NUM_ARCHS, len(chosen), len(fids), len(objectives)), np.nan, dtype=np.float64)
-    modelled = getattr(bench, "epoch_time_model", None) is not None  # a table's clock: op-count model
-    recorded = not modelled and "time_s" in bench.metrics  # a live benchmark's seconds or a surrogate's model
+    # a live benchmark charges the seconds it measured; a table (or surrogate) its clock per cell
+    recorded = not hasattr(bench, "cell_epoch_seconds") and "time_s" in bench.metrics
     all_epochs = list(bench.fidelities)
     for si, s in enumerate(chosen):
         cum_time = np.zeros(NUM_ARCHS)
@@ -101,15 +99,10 @@ def benchmark_grid(bench, seeds: Union[str, Sequence[str]] = "complete") -> Benc
                 mean = bench.query_many(idx, acc_metrics, seed="mean", fidelity=f)
                 for m in acc_metrics:
                     df[m] = df[m].fillna(mean[m])
-            if modelled:
-                step = bench.cell_epoch_seconds * (f - prev)
-            elif recorded:
+            if recorded:
                 step = sum(per_epoch[e] for e in all_epochs if prev < e <= f)
-            else:
-                step = np.array([release_epoch_seconds(bench.dataset, fl, bench.runs_per_class)
-                                 for fl in df["flops"].to_numpy()]) \
-                    * (f - prev) if bench.dataset in RELEASE_DATASETS else \
-                    np.full(NUM_ARCHS, np.nan)
+            else:  # NaN where the benchmark has no clock (a dataset outside the release, no times)
+                step = bench.cell_epoch_seconds[idx] * (f - prev)
             cum_time = cum_time + step
             cols = [1 - df[clean].to_numpy(), 1 - df[robust].to_numpy(), *[df[m].to_numpy() for m in acc_metrics],
                     df["params"].to_numpy(), df["flops"].to_numpy(), np.full(NUM_ARCHS, float(f)), step, cum_time]
@@ -119,4 +112,4 @@ def benchmark_grid(bench, seeds: Union[str, Sequence[str]] = "complete") -> Benc
         raise RobBenchError(f"{bench.name}: the grid has missing values (seeds {chosen} are incomplete); use "
                             "seeds='impute' or seeds that every class has")
     return BenchmarkGrid(index_to_ops_array(), np.asarray(fids), chosen, objectives, values.astype(np.float32),
-                         "op-count-model" if modelled else bench.time_source if recorded else "flops-model")
+                         bench.time_source if recorded else bench.clock)
