@@ -15,6 +15,7 @@ python benchmarks/bench_optuna.py --benchmark "$bench"                          
 python benchmarks/bench_optuna.py --benchmark "$bench" --report-curve             # ... with per-epoch reports
 python benchmarks/bench_syne_tune.py --benchmark "$bench"                         # MOASHA overhead
 python benchmarks/bench_surrogate.py --benchmark "$bench" --out "$out/surrogate-$bench.csv"  # surrogate quality
+python benchmarks/time_noise.py --benchmark "$bench"                              # the simulated clock, held out
 robbench compare --benchmark "$bench" --budget 200 --n-seeds 10 --workers 2 --out "$out/compare-$bench" \
     --searchers random,optuna:tpe,optuna:nsga2,syne-tune:moasha,syne-tune:morea
 robbench proxies --benchmark "$bench" --n 300 --out "$out/proxies-$bench.csv" --plot "$out/proxies-$bench.png"
