@@ -121,6 +121,24 @@ def test_a_changed_setting_never_reuses_runs(tmp_path, capsys):
     assert "0 runs to do" in capsys.readouterr().out
 
 
+def test_runs_on_another_clock_are_not_reused(tmp_path, capsys):
+    """A folder made when the simulated clock was another (here: the recorded seconds, as before
+    the op-count model) holds runs whose ``sim_time`` this comparison would not reproduce: refused."""
+    from robbench_plugin.cli import main
+
+    out = tmp_path / "c"
+    args = ["compare", "--searchers", "random", "--n-seeds", "1", "--workers", "1", "--budget", "10",
+            "--out", str(out)]
+    assert main(args) == 0
+    identity = json.loads((out / "comparison.json").read_text())
+    assert identity["clock"] == "op-count-model"
+    (out / "comparison.json").write_text(json.dumps({**identity, "clock": "recorded"}))
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert "holds runs of another comparison" in err and "clock" in err
+
+
 def test_one_table_seed_for_every_searcher(tmp_path):
     """The values every searcher is scored on and searches on, Syne Tune's included, are those of
     the comparison's table seed ("mean" by default: for the 647 digits classes with three seeds it

@@ -56,7 +56,8 @@ def test_the_loss_is_the_linear_programme_optimum(seed):
     lp = linprog(np.r_[np.zeros(p), np.ones(2 * n)], A_eq=np.hstack([X, np.eye(n), -np.eye(n)]), b_eq=y,
                  bounds=[(None, None)] * p + [(0, None)] * (2 * n), method="highs")
     assert lp.status == 0
-    assert _loss(X, y, median_regression(X, y)) <= lp.fun * (1 + 1e-8)
+    # exact up to rounding: the vertex the reweighting converges to is the optimum itself
+    assert _loss(X, y, median_regression(X, y)) <= lp.fun * (1 + 1e-12)
 
 
 def test_no_worse_than_statsmodels_quantile_regression():
