@@ -148,7 +148,9 @@ def anchor_goals(seeds: int) -> dict:
 def beats(new: dict, old: dict) -> dict:
     """Whether table ``new`` beats ``old`` on separation and on seed tau (robust); see the module doc.
     A figure that either table lacks (a partial table: no separation; one seed: no seed tau) is
-    ``None``, and so is the verdict."""
+    ``None``, and so is the verdict. Beside it, not part of it (the issue's order of importance puts
+    them after those two): the pairs of tau with CIFAR-10 (robust, clean) and of the op-effect r
+    with CIFAR-10, and whether the new table's is higher."""
     def sep(g):
         return g["separation"]["p_tpe_better"] if "separation" in g else None
 
@@ -157,8 +159,13 @@ def beats(new: dict, old: dict) -> dict:
     separation_ok = None if None in (p_new, p_old) else bool(p_new < p_old and p_new < 0.05)
     seed_ok = None if None in (t_new, t_old) else bool(t_new > t_old)
     verdict = None if None in (separation_ok, seed_ok) else separation_ok and seed_ok
+    anchors = {}
+    for key in ("tau_cifar10_robust", "tau_cifar10_clean", "op_effects_r_cifar10"):
+        a, b = new.get(key), old.get(key)
+        anchors[key] = [a, b]
+        anchors[f"{key}_better"] = None if None in (a, b) else bool(a > b)
     return {"separation_p": [p_new, p_old], "separation_better": separation_ok,
-            "seed_tau_robust": [t_new, t_old], "seed_tau_better": seed_ok, "beats": verdict}
+            "seed_tau_robust": [t_new, t_old], "seed_tau_better": seed_ok, "beats": verdict, **anchors}
 
 
 def main(argv=None) -> int:
@@ -207,6 +214,8 @@ def main(argv=None) -> int:
         print(f"against {old['benchmark']}: separation p {verdict['separation_p']} -> "
               f"{verdict['separation_better']}; seed tau (robust) {verdict['seed_tau_robust']} -> "
               f"{verdict['seed_tau_better']}; beats it: {verdict['beats']}")
+        print("  beside the verdict: " + "; ".join(f"{k} {verdict[k]} -> {verdict[k + '_better']}" for k in
+                                                   ("tau_cifar10_robust", "tau_cifar10_clean", "op_effects_r_cifar10")))
         goals["against"] = {"benchmark": old["benchmark"], **verdict}
     if a.out:
         atomic_write_bytes(a.out, (json.dumps(goals, indent=1, sort_keys=True) + "\n").encode())

@@ -55,6 +55,18 @@ def test_the_default_switches_only_when_both_figures_are_better(goals):
     assert goals.beats(_g(p=0.001), digits)["beats"] is None
 
 
+def test_the_anchor_figures_stand_beside_the_verdict(goals):
+    """A table that ranks less like CIFAR-10 still beats the old one on the two deciding figures;
+    the anchor pairs say so, and a table without them (the anchor itself) says None."""
+    new = {**_g(p=0.001, tau=0.80), "tau_cifar10_robust": 0.37, "tau_cifar10_clean": 0.42, "op_effects_r_cifar10": 0.5}
+    old = {**_g(p=0.049, tau=0.595), "tau_cifar10_robust": 0.48, "tau_cifar10_clean": 0.40, "op_effects_r_cifar10": 0.8}
+    v = goals.beats(new, old)
+    assert v["beats"] is True
+    assert v["tau_cifar10_robust"] == [0.37, 0.48] and v["tau_cifar10_robust_better"] is False
+    assert v["tau_cifar10_clean_better"] is True and v["op_effects_r_cifar10_better"] is False
+    assert goals.beats(_g(p=0.001, tau=0.8), old)["tau_cifar10_clean_better"] is None
+
+
 def test_the_anchors_op_effects_use_the_tables_cells_and_weights(goals):
     """CIFAR-10's side of the comparison is CIFAR-10's own accuracy of every cell of the table's
     classes (not the class representative's), each cell weighted by 1 / its class's size."""
