@@ -116,7 +116,9 @@ def build_progress(build: str | Path) -> dict:
     stalled epoch at its median (:func:`unstall_records`; ``stalled_runs`` runs had one,
     ``stalled_s`` seconds are left out); ``median_run_s``: the median of a run's training plus
     evaluation seconds (NaN when none), the pace that sharing the cores for a while does not move;
-    ``remaining_s``: that median times the runs still to do, the core-seconds left at that pace.
+    ``remaining_s``: that median times the runs still to do, the core-seconds left at that pace;
+    ``runs_until_seed``: per training seed, the runs still to do up to the plan's last run of that
+    seed (a build trains in plan order: seed 0 of every class first), i.e. until it is complete.
     """
     import numpy as np
 
@@ -140,11 +142,16 @@ def build_progress(build: str | Path) -> dict:
     for _, seed in done:
         seeds[seed][0] += 1
     median = float(np.median(train + evaluation)) if done else float("nan")
+    until: dict[int, int] = {}
+    left = 0
+    for job in jobs:
+        left += job not in done
+        until[job[1]] = left  # the last job of each seed in plan order sets it
     return {"dataset": manifest["dataset"], "recipe_key": manifest.get("recipe_key"), "total": len(jobs),
             "done": len(done), "complete": len(done) == len(jobs), "seeds": seeds, "train_s": float(train.sum()),
             "eval_s": float(evaluation.sum()), "median_run_s": median,
             "remaining_s": median * (len(jobs) - len(done)) if done else float("nan"),
-            "stalled_runs": stalled_runs, "stalled_s": stalled_s}
+            "stalled_runs": stalled_runs, "stalled_s": stalled_s, "runs_until_seed": until}
 
 
 def table_from_build(build: str | Path, require_complete: bool = False, name: str | None = None) -> Table:

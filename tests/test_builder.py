@@ -160,7 +160,7 @@ def test_built_table_answers_like_the_records(tmp_path):
     assert table.meta.time_source == "recorded"
 
 
-def test_build_progress_counts_the_plan_and_the_seconds_its_runs_recorded(tmp_path):
+def test_build_progress_counts_the_plan_and_the_seconds_its_runs_recorded(tmp_path, capsys):
     """3 of the 9 jobs done (the plan trains seed 0 of its 6 classes first); the seconds are the
     records' own, summed by hand here; an archive of the build says the same."""
     build(tmp_path / "b", _plan(), workers=1, progress=False, limit=3)
@@ -172,8 +172,15 @@ def test_build_progress_counts_the_plan_and_the_seconds_its_runs_recorded(tmp_pa
     assert st["train_s"] + st["eval_s"] == pytest.approx(sum(per_run), rel=1e-12)
     assert st["median_run_s"] == pytest.approx(per_run[1], rel=1e-12)
     assert st["remaining_s"] == pytest.approx(6 * per_run[1], rel=1e-12)
+    assert st["runs_until_seed"] == {0: 3, 1: 6}  # seed 0's other three classes, then seed 1's three
     pack_build(tmp_path / "b", tmp_path / "b.build.tar.xz")
     assert build_progress(tmp_path / "b.build.tar.xz") == st
+    from robbench_plugin.cli import main
+
+    assert main(["build-status", str(tmp_path / "b")]) == 0
+    text = capsys.readouterr().out
+    assert "3 of 9 runs" in text and "seed 0: 3 of 6; seed 1: 0 of 3" in text
+    assert "seed 0 complete after 3 more runs" in text and "seed 1 complete" not in text  # seed 1 ends the build
 
 
 def test_build_progress_of_the_shipped_digits_build_is_its_plan():
@@ -183,6 +190,7 @@ def test_build_progress_of_the_shipped_digits_build_is_its_plan():
     st = build_progress(Path(__file__).resolve().parents[1] / "data" / "digits-v1.build.tar.xz")
     assert (st["dataset"], st["done"], st["total"], st["complete"]) == ("digits", 6466 + 2 * 647, 7760, True)
     assert st["seeds"] == {0: [6466, 6466], 1: [647, 647], 2: [647, 647]} and st["remaining_s"] == 0
+    assert st["runs_until_seed"] == {0: 0, 1: 0, 2: 0}
 
 
 def test_build_progress_counts_a_stalled_epoch_at_its_median(tmp_path):

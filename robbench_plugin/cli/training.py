@@ -103,4 +103,8 @@ def run_build_status(args: argparse.Namespace) -> int:
     if st["done"] and not st["complete"]:
         print(f"  left: {st['total'] - st['done']} runs, about {st['remaining_s'] / hours:.1f} core-hours at the "
               f"median pace ({st['remaining_s'] / hours / 2:.1f} h of wall time on --workers 2)")
+        for seed, n in sorted(st["runs_until_seed"].items()):
+            if 0 < n < st["total"] - st["done"]:  # a seed that completes before the whole build does
+                print(f"  seed {seed} complete after {n} more runs (about {n * st['median_run_s'] / hours / 2:.1f} h "
+                      "on --workers 2)")
     return 0
