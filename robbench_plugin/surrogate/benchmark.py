@@ -9,8 +9,8 @@ import numpy as np
 from ..objective import Benchmark, arch_index
 from ..space import unique_indices
 from ..table import Table, TableMeta
-from .cache import fitted_surrogate
 from ..time_model import EpochTimeModel
+from .cache import fitted_surrogate
 from .model import SurrogateModel
 
 
