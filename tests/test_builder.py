@@ -100,20 +100,38 @@ def test_manifest_guards_the_whole_plan(tmp_path, change, field):
     assert sorted(p.name for p in (tmp_path / "shards").iterdir()) == before  # nothing written
 
 
-def test_a_build_is_resumed_only_in_its_environment(tmp_path):
-    """The manifest records the torch version and CPU SIMD level the runs were made with; resuming
-    under another is refused (one table, one environment, so its records reproduce bit for bit)."""
+def test_a_build_is_resumed_only_in_its_environment(tmp_path, monkeypatch):
+    """The manifest records the torch version and CPU SIMD level the runs were made with, and each
+    record the whole environment it was trained in (with its CPU, as /proc/cpuinfo names it);
+    resuming under another torch or SIMD level is refused (one table, one kernel family), on
+    another CPU it goes on (its records say so)."""
     import json
 
-    from robbench_plugin.train.builder import environment
+    from robbench_plugin.train.builder import environment, read_shards
 
     build(tmp_path, _plan(), workers=1, progress=False, limit=1)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["environment"] == environment()
-    manifest["environment"] = {**manifest["environment"], "cpu_capability": "some other SIMD level"}
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    here = environment()
+    assert manifest["environment"] == {"torch": here["torch"], "cpu_capability": here["cpu_capability"]}
+    with open("/proc/cpuinfo") as f:  # the first processor's block
+        fields = dict(map(str.strip, line.split(":", 1)) for line in f.read().split("\n\n")[0].splitlines())
+    assert here["cpu"] == f"{fields['vendor_id']} {fields['model name']}"
+    [record] = list(read_shards(tmp_path))
+    assert record["environment"] == here
+    stale = {**manifest, "environment": {**manifest["environment"], "cpu_capability": "some other SIMD level"}}
+    (tmp_path / "manifest.json").write_text(json.dumps(stale))
     with pytest.raises(DataFileError, match="differs in environment"):
         build(tmp_path, _plan(), workers=1, progress=False)
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    import robbench_plugin.train.builder as builder
+
+    builder._environment.cache_clear()
+    monkeypatch.setattr(builder, "cpu_model", lambda: "some other CPU")
+    try:
+        assert build(tmp_path, _plan(), workers=1, progress=False, limit=1) == 1
+    finally:
+        builder._environment.cache_clear()
+    assert sorted(r["environment"]["cpu"] for r in read_shards(tmp_path)) == sorted([here["cpu"], "some other CPU"])
 
 
 def test_corrupt_manifest_is_an_error_naming_the_file(tmp_path):
