@@ -7,6 +7,13 @@ this machine, one torch thread, with the recipe, seed and data of the archive's 
 per shard the CPU that trained the run (``not recorded`` before runs named their CPU), whether the
 retrained run is the recorded one bit for bit, and the final robust accuracy of both. A run
 reproduces only on a CPU whose kernels take the same code paths as the one that trained it.
+
+With ``--study docs/design-study/runs.jsonl.gz --protocol small`` (the study's protocol of the
+build's recipe) it also counts, per shard and without training, the runs of classes that the study
+trained with that protocol and the same seed, and how many of them
+equal the study's bit for bit (the study names no CPU: shards that equal it share its CPU), and
+gives the median |difference| of final robust accuracy between the study's two seeds of a class
+(what a CPU's difference is to be set beside).
 """
 from __future__ import annotations
 
@@ -18,7 +25,11 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("archive", help="a build archive (data/*.build.tar.xz) or build directory")
+    ap.add_argument("--study", help="the design study's runs (docs/design-study/runs.jsonl.gz)")
+    ap.add_argument("--protocol", help="with --study: the study's protocol of the build's recipe (small)")
     args = ap.parse_args(argv)
+    if bool(args.study) != bool(args.protocol):
+        ap.error("--study and --protocol go together")
 
     import torch
 
@@ -29,15 +40,14 @@ def main(argv: list[str] | None = None) -> int:
 
     with opened_build(args.archive) as folder:
         manifest = read_manifest(folder)
-        firsts = []
-        for shard in sorted((folder / "shards").glob("*.jsonl")):
-            with shard.open() as f:
-                line = f.readline()
-            if line.strip():
-                firsts.append((shard.name, json.loads(line)))
+        shards = {shard.name: [json.loads(line) for line in shard.read_text().splitlines() if line.strip()]
+                  for shard in sorted((folder / "shards").glob("*.jsonl"))}
+    firsts = [(name, records[0]) for name, records in shards.items() if records]
     recipe = Recipe.from_dict(manifest["recipe"])
     splits = load_splits(manifest["dataset"])
     robust = max(recipe.eval_attacks, key=lambda a: (a.eps, a.kind == "pgd")).metric  # the strongest attack
+    if args.study:
+        _against_study(args.study, args.protocol, shards, robust)
     torch.set_num_threads(1)
     print(f"this machine: {environment()}")
     print("shard\tuid\tseed\ttrained on\tbit for bit\trobust (recorded)\trobust (here)\t|difference|")
@@ -50,6 +60,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}\t{rec['uid']}\t{rec['seed']}\t{cpu}\t{untimed == recorded}\t{was}\t{now}\t"
               f"{abs(was - now):.4f}", flush=True)
     return 0
+
+
+def _against_study(path: str, protocol: str, shards: dict[str, list[dict]], robust: str) -> None:
+    import gzip
+    import statistics
+
+    with gzip.open(path, "rt") as f:
+        study = [json.loads(line) for line in f if line.strip()]
+    study = [r for r in study if r["protocol"] == protocol]
+    if not study:
+        raise SystemExit(f"--protocol: the study has no runs of {protocol!r}")
+    by_run = {(r["uid"], r["seed"]): [e[robust] for e in r["epochs"]] for r in study}
+    seeds = {}
+    for (uid, seed), accs in by_run.items():
+        seeds.setdefault(uid, {})[seed] = accs[-1]
+    gaps = [abs(v[0] - v[1]) for v in seeds.values() if 0 in v and 1 in v]
+    print(f"design study, protocol {protocol}: {len(by_run)} runs; median |seed 0 - seed 1| of final robust "
+          f"accuracy over {len(gaps)} classes {statistics.median(gaps):.4f}")
+    print("shard\truns of study classes\tequal to the study's bit for bit")
+    for name, records in shards.items():
+        both = [r for r in records if (r["uid"], r["seed"]) in by_run]
+        same = sum([e[robust] for e in r["epochs"]] == by_run[(r["uid"], r["seed"])] for r in both)
+        print(f"{name}\t{len(both)}\t{same}")
 
 
 if __name__ == "__main__":
