@@ -118,7 +118,9 @@ def build_progress(build: str | Path) -> dict:
     evaluation seconds (NaN when none), the pace that sharing the cores for a while does not move;
     ``remaining_s``: that median times the runs still to do, the core-seconds left at that pace;
     ``runs_until_seed``: per training seed, the runs still to do up to the plan's last run of that
-    seed (a build trains in plan order: seed 0 of every class first), i.e. until it is complete.
+    seed (a build trains in plan order: seed 0 of every class first), i.e. until it is complete;
+    ``cpus``: how many finished runs each CPU trained (``environment["cpu"]`` of a record;
+    ``"not recorded"`` for runs from before records named their CPU, or trained off the CPU).
     """
     import numpy as np
 
@@ -141,6 +143,10 @@ def build_progress(build: str | Path) -> dict:
         seeds.setdefault(seed, [0, 0])[1] += 1
     for _, seed in done:
         seeds[seed][0] += 1
+    cpus: dict[str, int] = {}
+    for rec in done.values():
+        cpu = rec.get("environment", {}).get("cpu", "not recorded")
+        cpus[cpu] = cpus.get(cpu, 0) + 1
     median = float(np.median(train + evaluation)) if done else float("nan")
     until: dict[int, int] = {}
     left = 0
@@ -151,7 +157,8 @@ def build_progress(build: str | Path) -> dict:
             "done": len(done), "complete": len(done) == len(jobs), "seeds": seeds, "train_s": float(train.sum()),
             "eval_s": float(evaluation.sum()), "median_run_s": median,
             "remaining_s": median * (len(jobs) - len(done)) if done else float("nan"),
-            "stalled_runs": stalled_runs, "stalled_s": stalled_s, "runs_until_seed": until}
+            "stalled_runs": stalled_runs, "stalled_s": stalled_s, "runs_until_seed": until,
+            "cpus": dict(sorted(cpus.items()))}
 
 
 def table_from_build(build: str | Path, require_complete: bool = False, name: str | None = None) -> Table:

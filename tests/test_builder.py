@@ -13,7 +13,7 @@ pytest.importorskip("torch")
 from robbench_plugin.build_table import build_progress, pack_build, table_from_build  # noqa: E402
 from robbench_plugin.errors import DataFileError  # noqa: E402
 from robbench_plugin.objective import Benchmark  # noqa: E402
-from robbench_plugin.train.builder import BuildPlan, build, build_status, read_shards  # noqa: E402
+from robbench_plugin.train.builder import BuildPlan, build, build_status, environment, read_shards  # noqa: E402
 from robbench_plugin.train.recipe import Recipe  # noqa: E402
 from robbench_plugin.space import unique_indices  # noqa: E402
 import numpy as np  # noqa: E402
@@ -107,8 +107,6 @@ def test_a_build_is_resumed_only_in_its_environment(tmp_path, monkeypatch):
     another CPU it goes on (its records say so)."""
     import json
 
-    from robbench_plugin.train.builder import environment, read_shards
-
     build(tmp_path, _plan(), workers=1, progress=False, limit=1)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     here = environment()
@@ -191,6 +189,7 @@ def test_build_progress_counts_the_plan_and_the_seconds_its_runs_recorded(tmp_pa
     assert st["median_run_s"] == pytest.approx(per_run[1], rel=1e-12)
     assert st["remaining_s"] == pytest.approx(6 * per_run[1], rel=1e-12)
     assert st["runs_until_seed"] == {0: 3, 1: 6}  # seed 0's other three classes, then seed 1's three
+    assert st["cpus"] == {environment()["cpu"]: 3}
     pack_build(tmp_path / "b", tmp_path / "b.build.tar.xz")
     assert build_progress(tmp_path / "b.build.tar.xz") == st
     from robbench_plugin.cli import main
@@ -199,6 +198,7 @@ def test_build_progress_counts_the_plan_and_the_seconds_its_runs_recorded(tmp_pa
     text = capsys.readouterr().out
     assert "3 of 9 runs" in text and "seed 0: 3 of 6; seed 1: 0 of 3" in text
     assert "seed 0 complete after 3 more runs" in text and "seed 1 complete" not in text  # seed 1 ends the build
+    assert f"trained: 3 runs on {environment()['cpu']}" in text
 
 
 def test_build_progress_of_the_shipped_digits_build_is_its_plan():
@@ -209,6 +209,7 @@ def test_build_progress_of_the_shipped_digits_build_is_its_plan():
     assert (st["dataset"], st["done"], st["total"], st["complete"]) == ("digits", 6466 + 2 * 647, 7760, True)
     assert st["seeds"] == {0: [6466, 6466], 1: [647, 647], 2: [647, 647]} and st["remaining_s"] == 0
     assert st["runs_until_seed"] == {0: 0, 1: 0, 2: 0}
+    assert st["cpus"] == {"not recorded": 7760}  # built before runs named their CPU
 
 
 def test_build_progress_counts_a_stalled_epoch_at_its_median(tmp_path):

@@ -97,6 +97,8 @@ def run_build_status(args: argparse.Namespace) -> int:
         print(f"  measured: {(st['train_s'] + st['eval_s']) / hours:.1f} core-hours (training "
               f"{st['train_s'] / hours:.1f} + evaluation {st['eval_s'] / hours:.1f}); median run "
               f"{st['median_run_s']:.1f} s")
+        print("  trained: " + "; ".join(f"{n} runs on {cpu}" if cpu != "not recorded" else f"{n} runs on a CPU not "
+                                       "recorded" for cpu, n in st["cpus"].items()))
         if st["stalled_runs"]:
             print(f"  {st['stalled_runs']} runs had an epoch over 20x that epoch's median (the process was stopped "
                   f"while it ran): counted at the median, {st['stalled_s'] / hours:.1f} core-hours left out")
