@@ -294,13 +294,24 @@ class Benchmark:
         cell's seconds per epoch from its operations (:class:`~robbench_plugin.time_model.EpochTimeModel`),
         fitted on every run the table holds (its seconds over all epochs / the last epoch), which
         is the simulated clock (:attr:`clock`). None for other tables."""
-        b = self._block
-        if self.time_source != "recorded" or "time_s" not in b.metric_pos:
+        if self.time_source != "recorded" or "time_s" not in self._block.metric_pos:
             return None
-        times = b.real[b.metric_pos["time_s"]]  # (fidelity, raw seed, row), seconds
-        seed_pos, row = np.nonzero(~np.isnan(times).any(axis=0))
-        per_epoch = times[:, seed_pos, row].sum(axis=0) / b.fidelities[-1]
-        return EpochTimeModel.fit(b.uids[row], per_epoch)
+        uids, per_epoch = [], []
+        for seed in self.seeds:
+            if seed in ("mean", "std"):
+                continue
+            seconds = self.recorded_seconds(self.uids, seed)
+            ran = ~np.isnan(seconds)
+            uids.append(self.uids[ran])
+            per_epoch.append(seconds[ran] / self.fidelities[-1])
+        return EpochTimeModel.fit(np.concatenate(uids), np.concatenate(per_epoch))
+
+    def recorded_seconds(self, uids: np.ndarray, seed: str) -> np.ndarray:
+        """For a table with recorded epoch times (``time_s``): the training seconds of the classes
+        ``uids`` at ``seed`` (a seed label, or ``"mean"``), summed over every epoch; NaN where the class
+        lacks that seed or an epoch's time."""
+        return np.sum([self.query_many(uids, ["time_s"], seed=seed, fidelity=f)["time_s"].to_numpy()
+                       for f in self.fidelities], axis=0)
 
     @functools.cached_property
     def cell_epoch_seconds(self) -> np.ndarray:

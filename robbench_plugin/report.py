@@ -38,13 +38,6 @@ from .time_model import EpochTimeModel
 THRESHOLDS = {"robust_p5_p95_span_min": 0.15, "tau_clean_robust_max": 0.9, "seed_noise_ratio_max": 1 / 3}
 
 
-def recorded_seconds(bench, uids: np.ndarray, seed: str) -> np.ndarray:
-    """Recorded training seconds of every epoch, summed, per class of ``uids`` at ``seed`` (NaN
-    where the class lacks that seed)."""
-    return np.sum([bench.query_many(uids, ["time_s"], seed=seed, fidelity=f)["time_s"].to_numpy()
-                   for f in bench.fidelities], axis=0)
-
-
 def recorded_time_figures(bench, uids: np.ndarray) -> dict[str, Any]:
     """For a table with recorded per-epoch training seconds (``time_s``, ``time_source ==
     "recorded"``) and the classes ``uids``: ``time_tau_flops``, Kendall tau of a class's training
@@ -59,12 +52,12 @@ def recorded_time_figures(bench, uids: np.ndarray) -> dict[str, Any]:
         return {}
 
     flops = bench.query_many(uids, ["flops"])["flops"].to_numpy()
-    out: dict[str, Any] = {"time_tau_flops": kendall(recorded_seconds(bench, uids, "mean"), flops)}
+    out: dict[str, Any] = {"time_tau_flops": kendall(bench.recorded_seconds(uids, "mean"), flops)}
     if bench.epoch_time_model is not None:
         out["clock"] = bench.epoch_time_model.as_dict()
     labels = [s for s in bench.seeds if s not in ("mean", "std")]
     if len(labels) >= 2:
-        a, b = recorded_seconds(bench, uids, labels[0]), recorded_seconds(bench, uids, labels[1])
+        a, b = bench.recorded_seconds(uids, labels[0]), bench.recorded_seconds(uids, labels[1])
         both = ~np.isnan(a) & ~np.isnan(b)
         out["time_seed_classes"] = int(both.sum())
         if both.sum() >= 2:
