@@ -72,6 +72,42 @@ def opened_build(path: str | Path) -> Iterator[Path]:
         yield Path(tmp)
 
 
+def unpack_build(archive: str | Path, out_dir: str | Path, plan=None) -> int:
+    """Seed the build directory ``out_dir`` from a build archive (after its checksum check), so that
+    :func:`~robbench_plugin.train.builder.build` goes on from the runs the archive holds (a build
+    kept in a repository, resumed on a new machine). Writes the archive's manifest where ``out_dir``
+    has none, and each shard of the archive that ``out_dir`` lacks; a shard of the same name there
+    is the one a build has appended to since, and is kept. Refused before anything is written where
+    the archive holds a build of another plan than ``plan`` (a
+    :class:`~robbench_plugin.train.builder.BuildPlan`), was built under another torch version or
+    SIMD level than this one, or ``out_dir`` holds a build with another manifest. Returns how many
+    shards were written."""
+    from .train.builder import BuildPlan, build_environment, read_manifest
+
+    out = Path(out_dir)
+    with opened_build(archive) as folder:
+        if not folder.joinpath("manifest.json").is_file():
+            raise DataFileError(f"build archive {archive} has no manifest.json")
+        manifest = read_manifest(folder)
+        if plan is not None and BuildPlan.from_manifest(manifest).to_dict() != plan.to_dict():
+            raise DataFileError(f"--from: {archive} holds a build of another plan (dataset "
+                                f"{manifest['dataset']}, recipe {manifest.get('recipe_key')}) than this one "
+                                f"(dataset {plan.dataset}, recipe {plan.recipe.key()})")
+        if "environment" in manifest and manifest["environment"] != build_environment():
+            raise DataFileError(f"--from: {archive} was built under {manifest['environment']}, this machine runs "
+                                f"{build_environment()}: resume it there")
+        if (out / "manifest.json").is_file() and read_manifest(out) != manifest:
+            raise DataFileError(f"--from: {out} holds a build with another manifest than {archive}: use another --out")
+        shards = sorted(folder.joinpath("shards").glob("*.jsonl"))
+        missing = [s for s in shards if not (out / "shards" / s.name).exists()]
+        (out / "shards").mkdir(parents=True, exist_ok=True)
+        for shard in missing:
+            atomic_write_bytes(out / "shards" / shard.name, shard.read_bytes())
+        if not (out / "manifest.json").is_file():  # last: a directory with a manifest is a build
+            atomic_write_bytes(out / "manifest.json", folder.joinpath("manifest.json").read_bytes())
+    return len(missing)
+
+
 STALL_FACTOR = 20.0  # an epoch this many times slower than that epoch's median: the process was stopped
 TIME_FIELDS = ("time_s", "eval_time_s")
 

@@ -13,7 +13,7 @@ pytest.importorskip("torch")
 from robbench_plugin.build_table import build_progress, pack_build, table_from_build  # noqa: E402
 from robbench_plugin.errors import DataFileError  # noqa: E402
 from robbench_plugin.objective import Benchmark  # noqa: E402
-from robbench_plugin.train.builder import BuildPlan, build, build_status, environment, read_shards  # noqa: E402
+from robbench_plugin.train.builder import BuildPlan, build, build_status, done_jobs, environment, read_shards  # noqa: E402
 from robbench_plugin.train.recipe import Recipe  # noqa: E402
 from robbench_plugin.space import unique_indices  # noqa: E402
 import numpy as np  # noqa: E402
@@ -238,3 +238,33 @@ def test_build_progress_counts_a_stalled_epoch_at_its_median(tmp_path):
         want = median if i == 1 else r["epochs"][0]["time_s"]
         assert bench.query(r["uid"], "time_s", seed=str(r["seed"]), fidelity=1) == pytest.approx(want, rel=1e-12)
         assert bench.query(r["uid"], "clean", seed=str(r["seed"])) == r["epochs"][-1]["val_acc"]
+
+
+def test_a_build_goes_on_from_its_archive_on_a_new_machine(tmp_path, capsys):
+    """`robbench build --from ARCHIVE` copies the archive's runs into an empty --out and trains on
+    from there (the runs it held are not trained again, the copies are byte for byte the archive's);
+    an archive of another plan is refused with one line and exit 2 before anything is written."""
+    from robbench_plugin.cli import main
+
+    plan = BuildPlan.for_dataset("digits", Recipe.preset("tiny"))
+    build(tmp_path / "a", plan, workers=1, progress=False, limit=2)
+    pack_build(tmp_path / "a", tmp_path / "a.build.tar.xz")
+    shard_bytes = {p.name: p.read_bytes() for p in (tmp_path / "a" / "shards").iterdir()}
+    args = ["build", "digits", "--recipe", "tiny", "--workers", "1", "--limit", "1", "--from",
+            str(tmp_path / "a.build.tar.xz")]
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    assert "copied 1 shard(s)" in capsys.readouterr().out
+    shards = {p.name: p.read_bytes() for p in (tmp_path / "b" / "shards").iterdir()}
+    assert len(shards) == 2 and all(shards[name] == data for name, data in shard_bytes.items())
+    first_three = plan.jobs()[:3]
+    assert sorted(done_jobs(tmp_path / "b")) == sorted(first_three)
+    assert (tmp_path / "b" / "manifest.json").read_bytes() == (tmp_path / "a" / "manifest.json").read_bytes()
+    # again on the same --out: nothing to copy (its shards are there), one more run trained
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    assert "copied 0 shard(s)" in capsys.readouterr().out and len(done_jobs(tmp_path / "b")) == 4
+
+    assert main(["build", "digits", "--recipe", "quick", "--workers", "1", "--limit", "1", "--out",  # another plan
+                 str(tmp_path / "c"), "--from", str(tmp_path / "a.build.tar.xz")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--from" in err[0] and "another plan" in err[0]
+    assert not (tmp_path / "c").exists()

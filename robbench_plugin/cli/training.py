@@ -38,6 +38,8 @@ def register(command: AddCommand) -> None:
     s.add_argument("--device", default="cpu", type=va.device, help="auto|cpu|cuda|cuda:N|mps")
     s.add_argument("--data-root", default=None, type=va.in_path, help="folder with the dataset files")
     s.add_argument("--limit", type=va.int_at_least(1), default=None, help="train at most this many jobs now")
+    s.add_argument("--from", dest="from_archive", default=None, type=va.in_path,
+                   help="a build archive (*.build.tar.xz) of this plan to go on from: its runs are copied into --out")
     s.add_argument("--gpus-per-run", type=va.gpus_per_run, default=None,
                    help="Ray on CUDA: GPUs per run (default 0.25: four small networks share a GPU)")
     s.set_defaults(func=run_build)
@@ -75,6 +77,11 @@ def run_build(args: argparse.Namespace) -> int:
     plan = BuildPlan.for_dataset(args.dataset, Recipe.preset(args.recipe) if args.recipe else None)
     select_device(args.device)
     load_splits(args.dataset, args.data_root)  # the data are there and check out, before anything is written
+    if args.from_archive is not None:
+        from ..build_table import unpack_build
+
+        copied = unpack_build(args.from_archive, args.out, plan)
+        print(f"copied {copied} shard(s) of {args.from_archive} into {args.out}")
     n = build(args.out, plan, workers=args.workers, backend=args.backend, device=args.device,
               data_root=args.data_root, ray_address=args.ray_address, limit=args.limit, gpus_per_run=args.gpus_per_run)
     st = build_status(args.out, plan)
