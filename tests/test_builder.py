@@ -13,7 +13,8 @@ pytest.importorskip("torch")
 from robbench_plugin.build_table import build_progress, pack_build, table_from_build  # noqa: E402
 from robbench_plugin.errors import DataFileError  # noqa: E402
 from robbench_plugin.objective import Benchmark  # noqa: E402
-from robbench_plugin.train.builder import BuildPlan, build, build_status, done_jobs, environment, read_shards  # noqa: E402
+from robbench_plugin.train.builder import (BuildPlan, build, build_status, done_jobs, environment,  # noqa: E402
+                                            read_shards)
 from robbench_plugin.train.recipe import Recipe  # noqa: E402
 from robbench_plugin.space import unique_indices  # noqa: E402
 import numpy as np  # noqa: E402

@@ -145,10 +145,11 @@ def environment() -> dict:
     (:func:`cpu_model`). Kernels choose their code paths by CPU, so the same torch at the same SIMD
     level gives other last bits on another CPU model, and training grows them (seven Fashion-MNIST
     classes retrained on another CPU than the one that built them end up 0.010 apart in robust
-    accuracy after 6 epochs at the median, 0.027 at most). Every record of a build carries the environment it was
-    trained in, so it can be reproduced bit for bit there; a build's manifest pins the torch version
-    and SIMD level (:data:`BUILD_ENVIRONMENT_KEYS`) and refuses to be resumed under others, while
-    its runs may come from several CPUs (a long build outlives a machine)."""
+    accuracy after 6 epochs at the median, 0.027 at most). Every record of a build carries the
+    environment it was trained in, so it can be reproduced bit for bit there; a build's manifest
+    pins the torch version and SIMD level (:data:`BUILD_ENVIRONMENT_KEYS`) and refuses to be
+    resumed under others, while its runs may come from several CPUs (a long build outlives a
+    machine)."""
     return dict(_environment())
 
 
