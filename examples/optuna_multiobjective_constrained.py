@@ -8,10 +8,11 @@ import argparse
 
 import optuna
 
+from robbench_plugin import DEFAULT_BENCHMARK
 from robbench_plugin.adapters.optuna import RobustNASProblem, make_sampler
 
 
-def main(benchmark="digits", trials: int = 200, max_params: float | None = None, **load_kw):
+def main(benchmark=DEFAULT_BENCHMARK, trials: int = 200, max_params: float | None = None, **load_kw):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     probe = RobustNASProblem(benchmark, objectives=["clean", "robust"], **load_kw)
     if max_params is None:  # default: the median network size of the benchmark
@@ -32,7 +33,7 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=200)
     ap.add_argument("--max-params", type=float, default=None)
-    ap.add_argument("--benchmark", default="digits")
+    ap.add_argument("--benchmark", default=DEFAULT_BENCHMARK)
     ap.add_argument("--data-dir", default=None)
     a = ap.parse_args()
     main(a.benchmark, a.trials, a.max_params, **({"data_dir": a.data_dir} if a.data_dir else {}))

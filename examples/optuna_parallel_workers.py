@@ -15,6 +15,7 @@ import tempfile
 
 import optuna
 
+from robbench_plugin import DEFAULT_BENCHMARK
 from robbench_plugin.adapters.optuna import make_storage, optimize_parallel
 
 
@@ -23,7 +24,7 @@ def main(argv=None):
     ap.add_argument("--storage", default=None, help="journal:PATH or an RDB URL (default: a temporary journal)")
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--trials", type=int, default=200)
-    ap.add_argument("--benchmark", default="digits")
+    ap.add_argument("--benchmark", default=DEFAULT_BENCHMARK)
     ap.add_argument("--data-dir", default=None)
     a = ap.parse_args(argv)
     kw = {"benchmark": a.benchmark, **({"data_dir": a.data_dir} if a.data_dir else {})}

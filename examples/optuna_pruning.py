@@ -1,6 +1,6 @@
 """Prune on learning curves: per-epoch robust accuracy is reported, Hyperband stops poor archs.
 
-Needs a benchmark with epochs (the embedded digits benchmark, or a build directory).
+Needs a benchmark with epochs (an embedded benchmark, or a build directory).
 
     python examples/optuna_pruning.py [--trials 200]
 """
@@ -10,10 +10,11 @@ import argparse
 
 import optuna
 
+from robbench_plugin import DEFAULT_BENCHMARK
 from robbench_plugin.adapters.optuna import RobustNASProblem, make_sampler
 
 
-def main(benchmark="digits", trials: int = 200, **load_kw):
+def main(benchmark=DEFAULT_BENCHMARK, trials: int = 200, **load_kw):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     problem = RobustNASProblem(benchmark, objectives="robust", report_curve=True, **load_kw)
     if not problem.spec.has_curves:
@@ -33,7 +34,7 @@ def main(benchmark="digits", trials: int = 200, **load_kw):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=200)
-    ap.add_argument("--benchmark", default="digits")
+    ap.add_argument("--benchmark", default=DEFAULT_BENCHMARK)
     ap.add_argument("--data-dir", default=None)
     a = ap.parse_args()
     main(a.benchmark, a.trials, **({"data_dir": a.data_dir} if a.data_dir else {}))

@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import logging
 
+from robbench_plugin import DEFAULT_BENCHMARK
 from robbench_plugin.adapters.syne_tune import (METRIC_ROBUST_ERROR, METRIC_VALID_ERROR, MULTI_OBJECTIVE,
                                                 load_blackbox, make_scheduler, simulate)
 
 
-def main(benchmark="digits", schedulers=("asha", "hyperband", "bohb", "moasha", "morea", "morandom"), trials=200,
+def main(benchmark=DEFAULT_BENCHMARK, schedulers=("asha", "hyperband", "bohb", "moasha", "morea", "morandom"), trials=200,
          **load_kw):
     logging.getLogger("syne_tune").setLevel(logging.ERROR)  # a summary line per scheduler, no chatter
     bb = load_blackbox(benchmark, **load_kw)
@@ -32,7 +33,7 @@ def main(benchmark="digits", schedulers=("asha", "hyperband", "bohb", "moasha", 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=200)
-    ap.add_argument("--benchmark", default="digits")
+    ap.add_argument("--benchmark", default=DEFAULT_BENCHMARK)
     ap.add_argument("--data-dir", default=None)
     a = ap.parse_args()
     main(a.benchmark, trials=a.trials, **({"data_dir": a.data_dir} if a.data_dir else {}))

@@ -9,12 +9,12 @@ from __future__ import annotations
 from .costs import DATASET_SPECS, arch_costs
 from .errors import DataFileError, InvalidArchError, InvalidChoiceError, MissingExtraError, RobBenchError
 from ._version import __version__
-from .loader import BENCHMARKS, MODES, load_benchmark
+from .loader import BENCHMARKS, DEFAULT_BENCHMARK, MODES, load_benchmark
 from .metrics import metric_direction
 from .objective import Benchmark
 from .space import EDGES, NUM_ARCHS, NUM_UNIQUE, OPS, Arch
 
 
-__all__ = ["Arch", "BENCHMARKS", "Benchmark", "DATASET_SPECS", "DataFileError", "EDGES", "InvalidArchError",
-           "InvalidChoiceError", "MODES", "MissingExtraError", "NUM_ARCHS", "NUM_UNIQUE", "OPS", "RobBenchError",
-           "__version__", "arch_costs", "load_benchmark", "metric_direction"]
+__all__ = ["Arch", "BENCHMARKS", "Benchmark", "DATASET_SPECS", "DEFAULT_BENCHMARK", "DataFileError", "EDGES",
+           "InvalidArchError", "InvalidChoiceError", "MODES", "MissingExtraError", "NUM_ARCHS", "NUM_UNIQUE", "OPS",
+           "RobBenchError", "__version__", "arch_costs", "load_benchmark", "metric_direction"]

@@ -44,7 +44,7 @@ except ImportError as exc:
         f"(original error: {exc})") from exc
 
 from ..errors import InvalidChoiceError, InvalidValueError, RobBenchError, check_choice
-from ..loader import load_benchmark
+from ..loader import DEFAULT_BENCHMARK, load_benchmark
 from ..metrics import scalarization_weight, scalarize
 from ..space import Arch
 
@@ -59,7 +59,7 @@ def _objective_value(bench, arch_str: str, objective: str, fidelity: int | None 
     return float(bench.query(arch_str, objective, fidelity=fidelity, seed=seed))
 
 
-def get_dataset_api(benchmark: Any = "digits", objective: str = "robust", dataset: str | None = None,
+def get_dataset_api(benchmark: Any = DEFAULT_BENCHMARK, objective: str = "robust", dataset: str | None = None,
                     seed: str = "mean", **load_kw: Any) -> dict:
     """NASLib-style ``dataset_api`` for our benchmarks (name or benchmark object); the objective's
     values are those of the table's training seed ``seed`` (a label, or ``mean`` over the seeds).

@@ -37,7 +37,7 @@ import pandas as pd
 
 from ..errors import InvalidChoiceError, InvalidValueError, check_choice
 from . import OPTUNA_SAMPLERS
-from ..loader import MODES, load_benchmark
+from ..loader import DEFAULT_BENCHMARK, MODES, load_benchmark
 from ..problem import EDGE_NAMES, ProblemSpec, arch_from_params
 from ..space import OPS, Arch
 
@@ -102,7 +102,7 @@ class RobustNASProblem(BaseProblem):
         load_kwargs: passed to :func:`~robbench_plugin.load_benchmark` (``data_dir``, ``recipe``...).
     """
 
-    def __init__(self, benchmark: Any = "digits", dataset: str | None = None,
+    def __init__(self, benchmark: Any = DEFAULT_BENCHMARK, dataset: str | None = None,
                  objectives: Union[str, Sequence[str]] = ("clean", "robust"), mode: str = "tabular",
                  seed: str = "mean", constraints: Mapping[str, float] | None = None, fidelity: int | None = None,
                  report_curve: bool = False, **load_kwargs: Any):

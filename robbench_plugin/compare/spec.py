@@ -7,7 +7,7 @@ import importlib.util
 from dataclasses import dataclass, replace
 
 from ..errors import InvalidChoiceError, InvalidValueError
-from ..loader import load_benchmark
+from ..loader import DEFAULT_BENCHMARK, load_benchmark
 
 SEARCHERS = {
     "random": ("core", None),
@@ -27,7 +27,7 @@ class CompareSpec:
     run) and the table seed every searcher's values come from (one seed policy for all: a label,
     or ``mean`` over each class's training seeds)."""
 
-    benchmark: str = "digits"
+    benchmark: str = DEFAULT_BENCHMARK
     dataset: str | None = None
     data_dir: str | None = None
     mode: str = "tabular"

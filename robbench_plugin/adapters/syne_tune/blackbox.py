@@ -19,7 +19,7 @@ import pandas as pd  # noqa: E402
 
 from ...errors import check_choice  # noqa: E402
 from ...grid import BenchmarkGrid, benchmark_grid  # noqa: E402
-from ...loader import MODES, load_benchmark  # noqa: E402
+from ...loader import DEFAULT_BENCHMARK, MODES, load_benchmark  # noqa: E402
 from ...paths import cache_dir  # noqa: E402
 from ...space import OPS  # noqa: E402
 
@@ -66,7 +66,7 @@ def _bench(name: Any, dataset: str | None, mode: str, data_dir: str | None, **kw
                                                                    data_dir=data_dir, **kw)
 
 
-def load_blackbox(name: Any = "digits", dataset: str | None = None, mode: str = "tabular",
+def load_blackbox(name: Any = DEFAULT_BENCHMARK, dataset: str | None = None, mode: str = "tabular",
                   data_dir: str | None = None, seeds: Union[str, Sequence[str]] = "complete", cache: bool = True,
                   **load_kw: Any) -> BlackboxTabular:
     """The benchmark as a Syne Tune ``BlackboxTabular`` (from the local cache when present).

@@ -10,6 +10,7 @@ from typing import Any
 from typing import Mapping
 from typing import Sequence
 
+from robbench_plugin import DEFAULT_BENCHMARK
 from robbench_plugin.adapters.optuna import RobustNASProblem
 
 
@@ -31,7 +32,7 @@ class Problem(RobustNASProblem):
 
     def __init__(
         self,
-        benchmark: str = "digits",
+        benchmark: str = DEFAULT_BENCHMARK,
         dataset: str | None = None,
         objectives: Sequence[str] = ("clean", "robust"),
         mode: str = "tabular",
