@@ -60,16 +60,21 @@ def published_index(value) -> int | None:
     if isinstance(value, str):
         return PUBLISHED.get(value)
     if isinstance(value, (list, tuple)) and len(value) == 6:
-        if all(isinstance(v, str) and v in OPS for v in value):
-            names = list(value)
-        elif all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < len(OPS) for v in value):
-            names = [OPS[v] for v in value]
-        else:
+        # each edge on its own: an op name, or an op code 0..4 (not a bool); a list may mix them
+        names = [v if isinstance(v, str) and v in OPS
+                 else OPS[v] if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < len(OPS) else None
+                 for v in value]
+        if None in names:
             return None
         text = "+".join("|" + "|".join(f"{names[k]}~{src}" for k, (to, src) in enumerate(EDGES) if to == node) + "|"
                         for node in (1, 2, 3))
         return PUBLISHED[text]
     return None
+
+
+def is_decimal(text: str) -> bool:
+    """Whether ``text`` is an ASCII decimal number (``str.isdigit`` also accepts e.g. '²', which int() refuses)."""
+    return text.isascii() and text.isdigit()
 
 
 def names_input(message: str, value) -> bool:
@@ -80,6 +85,7 @@ def names_input(message: str, value) -> bool:
 @SETTINGS
 @given(st.one_of(st.text(max_size=120), arch_strings, st.integers(-10**6, 10**6), st.lists(op_like, max_size=8),
                  st.lists(op_names, min_size=6, max_size=6), st.lists(st.integers(0, 4), min_size=6, max_size=6),
+                 st.lists(st.one_of(op_names, st.integers(0, 4)), min_size=6, max_size=6),
                  st.floats(allow_nan=True), st.none(), st.booleans()))
 def test_arch_parse_accepts_exactly_the_published_cells(value):
     expected = published_index(value)
@@ -114,7 +120,8 @@ def test_a_mutated_arch_string_is_a_cell_exactly_when_it_is_published(data):
 
 @pytest.fixture(scope="module")
 def bench():
-    return load_benchmark()
+    """The embedded digits table, named (the facts and metrics below are digits'), whatever the default."""
+    return load_benchmark("digits")
 
 
 @pytest.fixture(scope="module")
@@ -348,7 +355,7 @@ def test_argument_parsing_gives_a_namespace_or_a_clean_exit(command, pairs):
 @given(valid_queries())
 def test_a_valid_query_command_exits_0_with_the_apis_numbers(bench, capsys, q):
     index, metric, seed, fidelity = q
-    argv = ["query", str(index), "--metric", metric, "--table-seed", seed]
+    argv = ["query", str(index), "--benchmark", "digits", "--metric", metric, "--table-seed", seed]
     if fidelity is not None:
         argv += ["--fidelity", str(fidelity)]
     code = main(argv)
@@ -368,7 +375,7 @@ def test_a_valid_query_command_exits_0_with_the_apis_numbers(bench, capsys, q):
 @given(st.sampled_from(["clean", "robust", "params", "val_fgsm_48.0_acc"]), st.integers(1, 12),
        st.sampled_from(["mean", "0"]))
 def test_a_valid_top_command_lists_the_apis_best(bench, capsys, by, n, seed):
-    assert main(["top", "--by", by, "-n", str(n), "--table-seed", seed]) == 0
+    assert main(["top", "--benchmark", "digits", "--by", by, "-n", str(n), "--table-seed", seed]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     metric = bench.resolve_metric(by)
     frame = bench.to_frame([metric], seed=seed).dropna(subset=[metric])
@@ -382,14 +389,15 @@ def test_a_valid_top_command_lists_the_apis_best(bench, capsys, by, n, seed):
 @given(st.sampled_from(["query 1000 --metric", "query 1000 --table-seed", "top --by", "top -n", "query", "top --pareto"]),
        st.one_of(junk.map(str), st.sampled_from(["", "-1", "0", "bogus", "clean,,robust"])))
 def test_an_invalid_command_value_is_one_line_naming_it(bench, capsys, command, value):
-    argv = command.split() + [value]
+    words = command.split()  # the digits table named, whatever the default (the validity rules are its own)
+    argv = [words[0], "--benchmark", "digits", *words[1:], value]
     valid = {"--metric": lambda v: v in bench.aliases or v in bench.metrics,
              "--table-seed": lambda v: v in bench.seeds, "--by": lambda v: v in bench.aliases or v in bench.metrics,
-             "-n": lambda v: v.isdigit() and int(v) >= 1,
+             "-n": lambda v: is_decimal(v) and int(v) >= 1,
              "--pareto": lambda v: False}
-    option = argv[-2]
+    option = words[-1]
     if command == "query":
-        ok = published_index(int(value) if value.isdigit() else value) is not None
+        ok = published_index(int(value) if is_decimal(value) else value) is not None
     else:
         ok = valid.get(option, lambda v: False)(value)
         if option == "--pareto":
