@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from robbench_plugin.cli import main
+from robbench_plugin.loader import DEFAULT_BENCHMARK
 
 
 def test_import_pulls_no_framework_or_torch():
@@ -68,7 +69,7 @@ def test_first_python_snippet_runs_offline(page, tmp_path, monkeypatch):
     namespace: dict = {}
     exec(compile(snippet, f"{page} snippet", "exec"), namespace)
     bench = namespace["bench"]
-    assert bench.name == "digits" and len(bench.uids) == 6466
+    assert bench.name == DEFAULT_BENCHMARK and len(bench.uids) == 6466
     assert list(tmp_path.iterdir()) == []
 
 
