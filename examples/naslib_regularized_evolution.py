@@ -11,8 +11,8 @@ from robbench_plugin import DEFAULT_BENCHMARK
 from robbench_plugin.adapters.naslib import get_dataset_api, make_config, run_optimizer
 
 
-def main(benchmark=DEFAULT_BENCHMARK, optimizer: str = "re", epochs: int = 100, objective: str = "robust", seed: int = 0,
-         **load_kw):
+def main(benchmark=DEFAULT_BENCHMARK, optimizer: str = "re", epochs: int = 100, objective: str = "robust",
+         seed: int = 0, **load_kw):
     dataset_api = get_dataset_api(benchmark, objective=objective, **load_kw)
     config = make_config(optimizer, epochs=epochs, seed=seed, population_size=30, sample_size=10, num_init=10)
     opt, trainer = run_optimizer(optimizer, dataset_api, config=config)

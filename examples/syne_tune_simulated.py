@@ -14,8 +14,8 @@ from robbench_plugin.adapters.syne_tune import (METRIC_ROBUST_ERROR, METRIC_VALI
                                                 load_blackbox, make_scheduler, simulate)
 
 
-def main(benchmark=DEFAULT_BENCHMARK, schedulers=("asha", "hyperband", "bohb", "moasha", "morea", "morandom"), trials=200,
-         **load_kw):
+def main(benchmark=DEFAULT_BENCHMARK, schedulers=("asha", "hyperband", "bohb", "moasha", "morea", "morandom"),
+         trials=200, **load_kw):
     logging.getLogger("syne_tune").setLevel(logging.ERROR)  # a summary line per scheduler, no chatter
     bb = load_blackbox(benchmark, **load_kw)
     out = {}

@@ -56,8 +56,9 @@ def random_search_hypervolume(spec, trials: int, seed: int) -> float:
     return spec.hypervolume([spec.evaluate(i) for i in feasible]) if feasible else 0.0
 
 
-def run_search(benchmark: str = DEFAULT_BENCHMARK, objectives: Sequence[str] = ("clean", "robust"), sampler: str = "tpe",
-               trials: int = 200, out: str | Path = "robbench-search", seed: int = 0, dataset: str | None = None,
+def run_search(benchmark: str = DEFAULT_BENCHMARK, objectives: Sequence[str] = ("clean", "robust"),
+               sampler: str = "tpe", trials: int = 200, out: str | Path = "robbench-search", seed: int = 0,
+               dataset: str | None = None,
                data_dir: str | None = None, storage: str | None = None, study_name: str | None = None,
                constraints: dict[str, float] | None = None, plot: bool = True, mode: str = "tabular",
                table_seed: str = "mean", **load_kw: Any) -> dict[str, Any]:
