@@ -46,8 +46,7 @@ def load_benchmark(name: str = DEFAULT_BENCHMARK, dataset: str | None = None, mo
     """Load a benchmark by name.
 
     - ``digits`` (the default): the embedded benchmark of all 6466 classes on scikit-learn's digits.
-    - ``fashion-mnist``: the embedded benchmark of all 6466 classes on Fashion-MNIST (where this
-      installation carries it).
+    - ``fashion-mnist``: the embedded benchmark of all 6466 classes at two seeds on 8x8 Fashion-MNIST.
     - ``nas-robbench-201``: the release, from ``data_dir`` (default ``<ROBBENCH_HOME>/nas-robbench-201``);
       ``dataset`` in cifar10 (default), cifar100, imagenet.
     - ``build``: a table from a build directory of ``robbench build`` (``data_dir``), complete or not.

@@ -41,7 +41,7 @@ def add_bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--benchmark", default=DEFAULT_BENCHMARK, choices=[*BENCHMARKS, "build"],
                    help="an embedded benchmark, the downloaded release, or a build of robbench build")
     p.add_argument("--dataset", default=None, choices=list(DATASET_SPECS),
-                   help="dataset of the benchmark (default: digits for digits, cifar10 for nas-robbench-201)")
+                   help="dataset of the benchmark (default: an embedded benchmark's own, cifar10 for nas-robbench-201)")
     p.add_argument("--data-dir", default=None, type=va.in_path,
                    help="release files (nas-robbench-201; default <ROBBENCH_HOME>/nas-robbench-201) or a build "
                         "directory or archive (build)")
