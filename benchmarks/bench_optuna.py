@@ -15,8 +15,8 @@ With ``--report-curve`` every trial reports its robust accuracy per epoch and as
 (Optuna's default ``MedianPruner``); that work is Optuna's and is in both studies of ``vs
 lookup`` but only in ours for ``vs constant``.
 
-    python benchmarks/bench_optuna.py                       # embedded digits benchmark
-    python benchmarks/bench_optuna.py --benchmark fashion-mnist   # another embedded benchmark
+    python benchmarks/bench_optuna.py                       # the embedded default (Fashion-MNIST)
+    python benchmarks/bench_optuna.py --benchmark digits    # another embedded benchmark
     python benchmarks/bench_optuna.py --report-curve        # with per-epoch reports and pruning
     python benchmarks/bench_optuna.py --synthetic           # synthetic release of full size
 """
@@ -32,7 +32,7 @@ import numpy as np
 import optuna
 
 from robbench_plugin.adapters.optuna import RobustNASProblem, make_sampler
-from robbench_plugin.loader import EMBEDDED
+from robbench_plugin.loader import DEFAULT_BENCHMARK, EMBEDDED
 from robbench_plugin.problem import EDGE_NAMES
 from robbench_plugin.space import NUM_ARCHS, OPS, Arch
 
@@ -68,7 +68,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--report-curve", action="store_true", help="report per-epoch values (pruning)")
     ap.add_argument("--synthetic", action="store_true")
-    ap.add_argument("--benchmark", default="digits", choices=sorted(EMBEDDED), help="an embedded benchmark")
+    ap.add_argument("--benchmark", default=DEFAULT_BENCHMARK, choices=sorted(EMBEDDED), help="an embedded benchmark")
     a = ap.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     kw = {"benchmark": a.benchmark}

@@ -3,7 +3,8 @@ splits each) for clean and robust accuracy, final epoch and per-epoch, against a
 (one-hot + path + count encodings) and k-NN (k=5) on edit distance, all in the same run; and the
 surrogate's prediction latency per 1000 archs.
 
-    python benchmarks/bench_surrogate.py                                   # embedded digits
+    python benchmarks/bench_surrogate.py                                   # the embedded default (Fashion-MNIST)
+    python benchmarks/bench_surrogate.py --benchmark digits                # embedded digits
     python benchmarks/bench_surrogate.py --benchmark build --data-dir DIR  # a build directory
 """
 import sys

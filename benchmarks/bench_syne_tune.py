@@ -11,8 +11,8 @@ simulated clock, so two runs make the same decisions only when their compute tim
 adapter's own work inside a simulation, the blackbox lookup, is therefore also timed directly
 (``objective_function`` on 5000 random queries, ours vs the plain blackbox of the same values).
 
-    python benchmarks/bench_syne_tune.py                   # embedded digits
-    python benchmarks/bench_syne_tune.py --benchmark fashion-mnist   # another embedded benchmark
+    python benchmarks/bench_syne_tune.py                   # the embedded default (Fashion-MNIST)
+    python benchmarks/bench_syne_tune.py --benchmark digits  # another embedded benchmark
     python benchmarks/bench_syne_tune.py --synthetic       # multi-fidelity synthetic table
 """
 from __future__ import annotations
@@ -30,16 +30,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from robbench_plugin.adapters.syne_tune import (METRIC_ROBUST_ERROR, METRIC_VALID_ERROR, load_blackbox,
-                                                make_scheduler, simulate)
-from robbench_plugin.loader import EMBEDDED
+from robbench_plugin.adapters.syne_tune import (METRIC_ROBUST_ERROR, METRIC_VALID_ERROR, fidelity_attr,
+                                                load_blackbox, make_scheduler, simulate)
+from robbench_plugin.loader import DEFAULT_BENCHMARK, EMBEDDED
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=1000)
     ap.add_argument("--synthetic", action="store_true")
-    ap.add_argument("--benchmark", default="digits", choices=sorted(EMBEDDED), help="an embedded benchmark")
+    ap.add_argument("--benchmark", default=DEFAULT_BENCHMARK, choices=sorted(EMBEDDED), help="an embedded benchmark")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--workers", type=int, default=1,
                     help="simulated workers (with more than 1 the order of results, hence the decisions, "
@@ -77,7 +77,7 @@ def main() -> None:
     metrics = [METRIC_VALID_ERROR, METRIC_ROBUST_ERROR]
     # the adapter's own work inside a simulation is the blackbox lookup: time it directly
     rng_q = np.random.default_rng(1)
-    queries = [(dict(ours.hyperparameters.iloc[int(i)]), {"hp_level": int(f)})
+    queries = [(dict(ours.hyperparameters.iloc[int(i)]), {fidelity_attr(ours): int(f)})
                for i, f in zip(rng_q.integers(0, len(ours.hyperparameters), 5000),
                                rng_q.choice(list(ours.fidelity_values), 5000))]
     lookup = {}

@@ -1,6 +1,7 @@
 """Does a table behave like the real benchmark? The goals of the embedded default, measured.
 
-    python benchmarks/benchmark_goals.py --benchmark digits            [--seeds 20] [--out goals.json]
+    python benchmarks/benchmark_goals.py                       [--seeds 20] [--out goals.json]  # the default
+    python benchmarks/benchmark_goals.py --benchmark digits    [--against goals.json]
     python benchmarks/benchmark_goals.py --benchmark build --data-dir data/fashion-mnist-v1.build.tar.xz
     python benchmarks/benchmark_goals.py --anchor                        # NB201's CIFAR-10 itself
 
@@ -48,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from robbench_plugin.fileutil import atomic_write_bytes  # noqa: E402
+from robbench_plugin.loader import DEFAULT_BENCHMARK  # noqa: E402
 from robbench_plugin.op_effects import class_cells, effects_r, op_effects, op_effects_of_classes  # noqa: E402
 from robbench_plugin.space import (EDGES, NUM_ARCHS, OPS, Arch,  # noqa: E402
                                    representative_indices)
@@ -170,7 +172,7 @@ def beats(new: dict, old: dict) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--benchmark", default="digits")
+    ap.add_argument("--benchmark", default=DEFAULT_BENCHMARK)
     ap.add_argument("--dataset", default=None)
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--anchor", action="store_true", help="measure NAS-Bench-201's CIFAR-10 accuracies instead")

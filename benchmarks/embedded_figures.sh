@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Every figure quoted for an embedded benchmark, in one place: `bash benchmarks/embedded_figures.sh
-# [BENCHMARK]` (digits by default, or fashion-mnist), run from the repository root with the finished
+# [BENCHMARK]` (fashion-mnist, the default, or digits), run from the repository root with the finished
 # build archive data/BENCHMARK-v1.build.tar.xz present. It ships the table (and its surrogate), then
 # measures. OUT (default docs) is where the outputs go, as <name>-BENCHMARK. NASLIB_VENV and
 # NASLIB_SRC point at a NASLib set-up as in docs/naslib.md; without them the NASLib parts are skipped.
 set -euo pipefail
-bench=${1:-digits}
+bench=${1:-fashion-mnist}
 out=${OUT:-docs}
 
 python scripts/package_embedded.py --benchmark "$bench" --report "$out/$bench-report"  # thresholds + report
@@ -16,7 +16,8 @@ python benchmarks/bench_optuna.py --benchmark "$bench" --report-curve           
 python benchmarks/bench_syne_tune.py --benchmark "$bench"                         # MOASHA overhead
 python benchmarks/bench_surrogate.py --benchmark "$bench" --out "$out/surrogate-$bench.csv"  # surrogate quality
 python benchmarks/time_noise.py --benchmark "$bench"                              # the simulated clock, held out
-robbench compare --benchmark "$bench" --budget 200 --n-seeds 10 --workers 2 --out "$out/compare-$bench" \
+robbench compare --tasks "$bench:clean,robust;$bench:robust,params;$bench:clean,robust,flops" --budget 200 \
+    --n-seeds 10 --workers 2 --out "$out/compare-$bench" \
     --searchers random,optuna:tpe,optuna:nsga2,syne-tune:moasha,syne-tune:morea
 robbench proxies --benchmark "$bench" --n 300 --out "$out/proxies-$bench.csv" --plot "$out/proxies-$bench.png"
 if [[ -n "${NASLIB_VENV:-}" && -n "${NASLIB_SRC:-}" ]]; then

@@ -16,7 +16,7 @@ from .table import Table
 
 # the benchmarks that ship inside the package, by name: their table files in robbench_plugin/_data
 EMBEDDED = {"digits": "digits.parquet", "fashion-mnist": "fashion-mnist.parquet"}
-DEFAULT_BENCHMARK = "digits"
+DEFAULT_BENCHMARK = "fashion-mnist"
 BENCHMARKS = (*EMBEDDED, "nas-robbench-201")
 MODES = ("tabular", "surrogate", "live")
 
@@ -45,8 +45,9 @@ def load_benchmark(name: str = DEFAULT_BENCHMARK, dataset: str | None = None, mo
                    data_dir: str | Path | None = None, **kwargs) -> Benchmark:
     """Load a benchmark by name.
 
-    - ``digits`` (the default): the embedded benchmark of all 6466 classes on scikit-learn's digits.
-    - ``fashion-mnist``: the embedded benchmark of all 6466 classes at two seeds on 8x8 Fashion-MNIST.
+    - ``fashion-mnist`` (the default): the embedded benchmark of all 6466 classes at two seeds on 8x8
+      Fashion-MNIST.
+    - ``digits``: the embedded benchmark of all 6466 classes on scikit-learn's digits (tests, tiny demos).
     - ``nas-robbench-201``: the release, from ``data_dir`` (default ``<ROBBENCH_HOME>/nas-robbench-201``);
       ``dataset`` in cifar10 (default), cifar100, imagenet.
     - ``build``: a table from a build directory of ``robbench build`` (``data_dir``), complete or not.

@@ -1,10 +1,11 @@
 """Turn a finished build into the package data of an embedded benchmark.
 
-    python scripts/package_embedded.py [--benchmark digits] [--build data/<benchmark>-v1.build.tar.xz]
+    python scripts/package_embedded.py [--benchmark fashion-mnist] [--build data/<benchmark>-v1.build.tar.xz]
                                        [--report docs/<benchmark>-report] [--dry-run]
 
 ``--benchmark`` is one of the embedded benchmarks (``robbench_plugin.loader.EMBEDDED``; default
-digits); ``--build`` is a build archive (checked against its ``.sha256``) or a build directory.
+the package's default, fashion-mnist); ``--build`` is a build archive (checked against its
+``.sha256``) or a build directory.
 
 Refuses (exit 1) unless the build is complete, the table file is <= 3 MB, it loads back as
 ``load_benchmark(<benchmark>)`` with the same values as the build, and the quality thresholds of
@@ -28,9 +29,9 @@ MAX_SURROGATE_BYTES = 5 * 1024 * 1024
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    from robbench_plugin.loader import EMBEDDED
+    from robbench_plugin.loader import DEFAULT_BENCHMARK, EMBEDDED
 
-    ap.add_argument("--benchmark", default="digits", choices=sorted(EMBEDDED))
+    ap.add_argument("--benchmark", default=DEFAULT_BENCHMARK, choices=sorted(EMBEDDED))
     ap.add_argument("--build", default=None, help="default: data/<benchmark>-v1.build.tar.xz")
     ap.add_argument("--report", default=None, help="default: docs/<benchmark>-report")
     ap.add_argument("--dry-run", action="store_true",

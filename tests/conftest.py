@@ -109,7 +109,7 @@ def release_bench(synthetic_release, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def digits():
-    """The embedded digits benchmark, as ``load_benchmark()`` gives it."""
+    """The embedded digits benchmark, as ``load_benchmark("digits")`` gives it."""
     from robbench_plugin import load_benchmark
 
     return load_benchmark("digits")

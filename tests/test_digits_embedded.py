@@ -10,8 +10,7 @@ from robbench_plugin.space import NUM_UNIQUE
 from .helpers import ROOT
 
 
-def test_default_is_digits_with_every_class_and_the_planned_seeds(digits):
-    assert load_benchmark().table is digits.table  # no arguments: the embedded default
+def test_digits_has_every_class_and_the_planned_seeds(digits):
     assert digits.name == "digits" and digits.dataset == "digits"
     assert len(digits.uids) == NUM_UNIQUE == 6466
     assert digits.seeds == ["0", "1", "2", "mean", "std"]

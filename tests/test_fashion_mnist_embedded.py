@@ -32,7 +32,8 @@ def _archive_records() -> list[dict]:
     return records
 
 
-def test_every_class_has_both_planned_seeds(fmnist, published_representatives):
+def test_it_is_the_default_with_every_class_at_both_planned_seeds(fmnist, published_representatives):
+    assert load_benchmark().table is fmnist.table  # no arguments: the embedded default
     assert fmnist.name == "fashion-mnist" and fmnist.dataset == "fashion-mnist"
     assert sorted(published_representatives) == fmnist.uids.tolist() and len(fmnist.uids) == NUM_UNIQUE
     assert fmnist.seeds == ["0", "1", "mean", "std"]

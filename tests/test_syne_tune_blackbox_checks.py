@@ -1,8 +1,9 @@
 """Syne Tune's own blackbox-repository checks (its ``tst/blackbox_repository``: interface
 invariants, fidelity calls, tabular serialization round trip, ``add_surrogate``, elapsed-time
 consistency with the dense resource check, pause and resume on the simulated backend), restated
-against every blackbox this package produces: the embedded digits table, a release (synthetic, in
-the release format), the surrogate of digits and a table that records every epoch (``hp_epoch``)."""
+against every blackbox this package produces: the embedded Fashion-MNIST table (the default, on
+``hp_epoch``) and digits table (on ``hp_level``), a release (synthetic, in the release format), the
+surrogate of Fashion-MNIST and a small table that records every epoch (``hp_epoch``)."""
 from __future__ import annotations
 
 import logging
@@ -24,12 +25,12 @@ from robbench_plugin.adapters.syne_tune import (CONFIG_KEYS, EPOCH_ATTR, LEVEL_A
                                                 load_blackbox)
 
 logging.getLogger("syne_tune").setLevel(logging.ERROR)
-BLACKBOXES = ["digits", "release", "digits-surrogate", "every-epoch"]
+BLACKBOXES = ["fashion-mnist", "digits", "release", "fashion-mnist-surrogate", "every-epoch"]
 
 
 def _load(name: str, synthetic_release):
-    if name == "digits":
-        return load_blackbox("digits")
+    if name in ("fashion-mnist", "digits"):
+        return load_blackbox(name)
     if name == "release":
         return load_blackbox("nas-robbench-201", dataset="cifar10", data_dir=str(synthetic_release))
     if name == "every-epoch":  # accuracies after epochs 1, 2, 3, 4 (like Fashion-MNIST's), two seeds
@@ -37,7 +38,7 @@ def _load(name: str, synthetic_release):
 
         return load_blackbox(curves_bench(seeds=("0", "1"), epochs=(1, 2, 3, 4)), cache=False)
     pytest.importorskip("lightgbm")
-    return load_blackbox("digits", mode="surrogate")
+    return load_blackbox("fashion-mnist", mode="surrogate")
 
 
 @pytest.fixture(scope="module", params=BLACKBOXES)
@@ -72,12 +73,14 @@ def test_interface_invariants_and_fidelity_calls(blackbox):
     assert (domain.lower, domain.upper) == (1, n_fid)
     assert list(blackbox.fidelity_values) == list(range(1, n_fid + 1))  # dense 1..num_fidelities
     assert blackbox.objectives_evaluations.shape == (15625, blackbox.num_seeds, n_fid, len(blackbox.objectives_names))
+    # without a seed, Syne Tune draws one per call from a blackbox with several (Fashion-MNIST has 2)
     for config in _configs(blackbox, 5, seed=0):
-        per_fidelity = blackbox.objective_function(config)  # all fidelities: (num_fidelities, num_objectives)
+        per_fidelity = blackbox.objective_function(config, seed=0)  # all fidelities: (num_fidelities, num_objectives)
         assert per_fidelity.shape == (n_fid, len(blackbox.objectives_names))
         for level in blackbox.fidelity_values:
-            as_dict = blackbox.objective_function(config, {attr: int(level)})
-            assert blackbox.objective_function(config, int(level)) == as_dict == blackbox(config, int(level))
+            as_dict = blackbox.objective_function(config, {attr: int(level)}, seed=0)
+            assert blackbox.objective_function(config, int(level), seed=0) == as_dict
+            assert blackbox(config, int(level), seed=0) == as_dict
             assert np.allclose(list(as_dict.values()), per_fidelity[int(level) - 1])
             seed = blackbox.num_seeds - 1
             assert np.allclose(list(blackbox.objective_function(config, int(level), seed=seed).values()),
@@ -92,7 +95,9 @@ def test_tabular_serialization_round_trip(blackbox, tmp_path):
     assert back.objectives_names == blackbox.objectives_names
     np.testing.assert_allclose(back.objectives_evaluations.reshape(-1), blackbox.objectives_evaluations.reshape(-1))
     config = _configs(blackbox, 1, seed=1)[0]
-    assert back.objective_function(config, 1) == blackbox.objective_function(config, 1)
+    assert back.num_seeds == blackbox.num_seeds
+    for seed in range(blackbox.num_seeds):
+        assert back.objective_function(config, 1, seed=seed) == blackbox.objective_function(config, 1, seed=seed)
 
 
 def test_add_surrogate_answers_table_configurations(blackbox):
@@ -135,9 +140,9 @@ def test_pause_and_resume_on_the_simulated_backend(multi_fidelity_blackbox):
     blackbox = multi_fidelity_blackbox
     n_fid = len(blackbox.fidelity_values)
     assert n_fid >= 3
-    backend = UserBlackboxBackend(blackbox=blackbox, elapsed_time_attr=METRIC_ELAPSED_TIME)
+    backend = UserBlackboxBackend(blackbox=blackbox, elapsed_time_attr=METRIC_ELAPSED_TIME, seed=0)
     configs = _configs(blackbox, 2, seed=3)
-    curves = [blackbox.objective_function(c) for c in configs]
+    curves = [blackbox.objective_function(c, seed=0) for c in configs]
     i_metric = blackbox.objectives_names.index(METRIC_ROBUST_ERROR)
     i_time = blackbox.objectives_names.index(METRIC_ELAPSED_TIME)
     backend.time_keeper.start_of_time()

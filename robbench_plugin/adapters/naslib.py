@@ -1,7 +1,7 @@
 """NASLib adapter: NASLib's own optimizers and predictors on the robust benchmark.
 
     from robbench_plugin.adapters.naslib import RobustNasBench201SearchSpace, get_dataset_api
-    dataset_api = get_dataset_api(benchmark="digits", objective="robust")
+    dataset_api = get_dataset_api(benchmark="fashion-mnist", objective="robust")
     optimizer.adapt_search_space(RobustNasBench201SearchSpace(), dataset_api=dataset_api)  # then NASLib's Trainer
 
 NASLib is not on PyPI: put its source on ``PYTHONPATH`` (see docs/naslib.md for the set-up

@@ -2,7 +2,7 @@
 
     import optuna
     from robbench_plugin.adapters.optuna import RobustNASProblem
-    problem = RobustNASProblem(benchmark="digits", objectives=["clean", "robust"])
+    problem = RobustNASProblem(benchmark="fashion-mnist", objectives=["clean", "robust"])
     study = optuna.create_study(directions=problem.directions, sampler=optuna.samplers.NSGAIISampler(seed=0))
     study.optimize(problem, n_trials=200)
 

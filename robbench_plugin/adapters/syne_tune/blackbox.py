@@ -71,8 +71,8 @@ def load_blackbox(name: Any = DEFAULT_BENCHMARK, dataset: str | None = None, mod
                   **load_kw: Any) -> BlackboxTabular:
     """The benchmark as a Syne Tune ``BlackboxTabular`` (from the local cache when present).
 
-    ``name``: ``digits``, ``nas-robbench-201``, ``build`` or a benchmark object; ``seeds``:
-    see :func:`robbench_plugin.grid.benchmark_grid`.
+    ``name``: ``fashion-mnist`` (the default), ``digits``, ``nas-robbench-201``, ``build`` or a benchmark
+    object; ``seeds``: see :func:`robbench_plugin.grid.benchmark_grid`.
     """
     bench = _bench(name, dataset, mode, data_dir, **load_kw)
     seed_key = seeds if isinstance(seeds, str) else ",".join(seeds)

@@ -18,8 +18,9 @@ class Problem(RobustNASProblem):
     """Six categorical edges of a NAS-Bench-201 cell; objectives such as clean and robust accuracy.
 
     Args:
-        benchmark: ``digits`` (embedded, offline), ``nas-robbench-201`` (the release, give
-            ``data_dir=``) or ``build`` (a build of ``robbench build``, give ``data_dir=``).
+        benchmark: ``fashion-mnist`` (the default) or ``digits`` (both embedded, offline),
+            ``nas-robbench-201`` (the release, give ``data_dir=``) or ``build`` (a build of
+            ``robbench build``, give ``data_dir=``).
         dataset: dataset of the benchmark (release: ``cifar10``, ``cifar100``, ``imagenet``).
         objectives: ``clean``, ``robust``, ``params``, ``flops`` or any metric of the table; each
             in its natural direction (accuracies maximised, costs minimised).

@@ -1,5 +1,5 @@
-"""NSGA-II on NAS-RobBench-201 through OptunaHub: clean vs robust accuracy on the embedded digits
-benchmark (offline). Pass ``--local`` to load this package from a checkout of the registry."""
+"""NSGA-II on NAS-RobBench-201 through OptunaHub: clean vs robust accuracy on the embedded
+Fashion-MNIST benchmark (offline). Pass ``--local`` to load this package from a checkout of the registry."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def main(local_registry: str | None = None, n_trials: int = 100) -> optuna.Study
         )
     else:
         module = optunahub.load_module("benchmarks/nas_robbench_201")
-    problem = module.Problem(benchmark="digits", objectives=["clean", "robust"])
+    problem = module.Problem(benchmark="fashion-mnist", objectives=["clean", "robust"])
     study = optuna.create_study(
         directions=problem.directions, sampler=optuna.samplers.NSGAIISampler(seed=0)
     )
