@@ -32,7 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from robbench_plugin import load_benchmark  # noqa: E402
+from robbench_plugin import DEFAULT_BENCHMARK, load_benchmark  # noqa: E402
 from robbench_plugin.report import recorded_time_figures  # noqa: E402
 from robbench_plugin.stats import kendall  # noqa: E402
 from robbench_plugin.time_model import EpochTimeModel  # noqa: E402
@@ -74,7 +74,7 @@ def _half_split(bench, seed: int = 0) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--benchmark", default="fashion-mnist", help="fashion-mnist, digits or build")
+    ap.add_argument("--benchmark", default=DEFAULT_BENCHMARK, help="fashion-mnist, digits or build")
     ap.add_argument("--data-dir", default=None, help="a build directory or archive for --benchmark build")
     args = ap.parse_args(argv)
     print(json.dumps(time_noise(load_benchmark(args.benchmark, data_dir=args.data_dir)), indent=1))
