@@ -18,9 +18,12 @@ _CONSTRAINT = re.compile(rf"^\s*([A-Za-z_][\w.]*)\s*<=\s*({_NUMBER})\s*$")
 
 
 def int_at_least(low: int) -> Callable[[str], int]:
-    """An integer >= ``low``."""
+    """An integer >= ``low``, written in ASCII digits (with an optional sign) and nothing else: int()
+    would also take surrounding whitespace, underscores and other scripts' digits."""
     def parse(text: str) -> int:
         try:
+            if not re.fullmatch(r"[-+]?[0-9]+", text):
+                raise ValueError(text)
             value = int(text, 10)
         except (TypeError, ValueError):
             raise argparse.ArgumentTypeError(f"{text!r} is not an integer; valid: an integer >= {low}") from None
