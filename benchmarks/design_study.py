@@ -61,13 +61,14 @@ SEEDS = (0, 1)
 
 
 def _recipe(name: str, *, N: int = 3, C: int = 8, epochs: int = 8, train_steps: int = 1, eps: float = EPS,
-            eval_steps: int = 3, batch_size: int = 128) -> Recipe:
+            eval_steps: int = 3, batch_size: int = 128, **schedule) -> Recipe:
     # FGSM with a random start (Wong et al. 2020: step 1.25 eps) when train_steps is 1, else PGD
-    # with step 0.625 eps (as the digits recipe: 30/255 at 48/255).
+    # with step 0.625 eps (as the digits recipe: 30/255 at 48/255). ``schedule``: the recipe's
+    # lr_* fields (default: OneCycle, torch's defaults).
     alpha = 1.25 * eps if train_steps == 1 else 0.625 * eps
     return Recipe(name=name, C=C, N=N, epochs=epochs, batch_size=batch_size, lr_max=0.1, train_eps=eps,
                   train_alpha=alpha, train_steps=train_steps, eval_attacks=(AttackSpec("pgd", eps, steps=eval_steps),),
-                  eval_epochs="all", eval_subset=EVAL_SUBSET, channels_last=True)
+                  eval_epochs="all", eval_subset=EVAL_SUBSET, channels_last=True, **schedule)
 
 
 # name -> (split, recipe, what it varies against "base")
@@ -92,7 +93,26 @@ PROTOCOLS: dict[str, tuple[FashionMNISTSplit, Recipe, str]] = {
                    "small at eps 4/255"),
     "small-pgd2": (FashionMNISTSplit(8, 2000, 5000), _recipe("small-pgd2", epochs=6, train_steps=2),
                    "small with PGD-2 training (step 0.625 eps) instead of FGSM-RS"),
+    # The schedule study (v2): small's split, network and attack; only the learning-rate schedule,
+    # the epochs and the batch differ. Multi-fidelity needs early epochs that rank the final ones.
+    "small-cosine": (FashionMNISTSplit(8, 2000, 5000), _recipe("small-cosine", epochs=6, lr_schedule="cosine"),
+                     "small with cosine annealing from the first step (no warm-up)"),
+    "small-warm": (FashionMNISTSplit(8, 2000, 5000),
+                   _recipe("small-warm", epochs=6, lr_schedule="cosine", lr_warmup=1 / 12),
+                   "small-cosine after a linear warm-up over the first half epoch"),
+    "small-step": (FashionMNISTSplit(8, 2000, 5000), _recipe("small-step", epochs=6, lr_schedule="multistep"),
+                   "small with lr 0.1, x0.1 after epoch 3 and again after epoch 4 (the reference code's step)"),
+    "small-const": (FashionMNISTSplit(8, 2000, 5000),
+                    _recipe("small-const", epochs=6, lr_schedule="constant", lr_final_decay=1 / 3),
+                    "small with lr 0.1 constant, then linear decay to 0 over the last 2 epochs"),
+    "cosine-8ep-bs256": (FashionMNISTSplit(8, 2000, 5000),
+                         _recipe("cosine-8ep-bs256", epochs=8, batch_size=256, lr_schedule="cosine"),
+                         "small-cosine over 8 epochs at batch 256 (about small's cost)"),
 }
+# Protocols whose runs skip the extra evaluations after the last epoch (PGD-3 and PGD-10 on 1000
+# images): the question they answered (is PGD-3 strong enough to rank?) is settled by the first study.
+NO_EXTRAS = {"small-cosine", "small-warm", "small-step", "small-const", "cosine-8ep-bs256"}
+SCHEDULE_STUDY = ("small-cosine", "small-warm", "small-step", "small-const", "cosine-8ep-bs256")
 
 
 def stratified_classes(n: int, seed: int = 0) -> list[int]:
@@ -133,6 +153,9 @@ def run_job(job: tuple[str, int, int]) -> dict:
     result = train(uid, "fashion-mnist", recipe, seed=seed, device="cpu", splits=splits,
                    save_state=lambda state: last.update(model=state["model"]))
     cpu, wall = time.process_time() - t0, time.perf_counter() - w0
+    if name in NO_EXTRAS:
+        return {"protocol": name, "uid": uid, "seed": seed, "cpu_s": cpu, "wall_s": wall, "extra_cpu_s": 0.0,
+                "epochs": result.epochs}
     model = build_model(uid, 10, C=recipe.C, N=recipe.N, in_channels=1, mean=splits.mean_std[0],
                         std=splits.mean_std[1])
     model.load_state_dict(last["model"])
@@ -184,10 +207,12 @@ def op_effects_r(uids: list[int], values: np.ndarray) -> float:
     return effects_r(ours, anchor)
 
 
-def analyse(runs: list[dict], classes: list[int]) -> dict:
+def analyse(runs: list[dict], classes: list[int], names: list[str] | None = None) -> dict:
     cifar = anchor_accuracy()
     out = {}
     for name, (split, recipe, varies) in PROTOCOLS.items():
+        if names is not None and name not in names:
+            continue
         rows = [r for r in runs if r["protocol"] == name]
         by = {(r["uid"], r["seed"]): r for r in rows}
         full = [u for u in classes if all((u, s) in by for s in SEEDS)]
@@ -200,12 +225,17 @@ def analyse(runs: list[dict], classes: list[int]) -> dict:
 
         rob = np.array([[final(u, s, pgd) for s in SEEDS] for u in full])
         cln = np.array([[final(u, s, "val_acc") for s in SEEDS] for u in full])
-        rob1k = np.array([[by[(u, s)]["final_1000"]["pgd3"] for s in SEEDS] for u in full])
-        cln1k = np.array([[by[(u, s)]["final_1000"]["val_acc"] for s in SEEDS] for u in full])
-        pgd10 = np.array([[by[(u, s)]["final_1000"]["pgd10"] for s in SEEDS] for u in full])
+        extras = all("final_1000" in by[(u, s)] for u in full for s in SEEDS)
+        if extras:
+            rob1k = np.array([[by[(u, s)]["final_1000"]["pgd3"] for s in SEEDS] for u in full])
+            cln1k = np.array([[by[(u, s)]["final_1000"]["val_acc"] for s in SEEDS] for u in full])
+            pgd10 = np.array([[by[(u, s)]["final_1000"]["pgd10"] for s in SEEDS] for u in full])
         early = max(1, int(recipe.epochs * 0.25))
-        rob_early = np.array([[by[(u, s)]["epochs"][early - 1][pgd] for s in SEEDS] for u in full])
+        half = max(1, int(recipe.epochs * 0.5))
+        by_epoch = np.array([[[by[(u, s)]["epochs"][e][pgd] for s in SEEDS] for u in full]
+                             for e in range(recipe.epochs)])  # epochs x classes x seeds
         mean_rob, mean_cln = rob.mean(1), cln.mean(1)
+        tau_by_epoch = [kendall(v.mean(1), mean_rob) for v in by_epoch]
         top = np.sort(mean_rob)
         cpu = np.array([r["cpu_s"] for r in rows])
         out[name] = {
@@ -213,11 +243,20 @@ def analyse(runs: list[dict], classes: list[int]) -> dict:
             "split": {"resolution": split.resolution, "n_train": split.n_train, "n_val": split.n_val},
             "recipe": {k: recipe.to_dict()[k] for k in ("C", "N", "epochs", "train_steps", "train_eps")},
             "seed_tau_robust": kendall(rob[:, 0], rob[:, 1]), "seed_tau_clean": kendall(cln[:, 0], cln[:, 1]),
-            "seed_tau_robust_1000": kendall(rob1k[:, 0], rob1k[:, 1]),
-            "seed_tau_clean_1000": kendall(cln1k[:, 0], cln1k[:, 1]),
+            **({"seed_tau_robust_1000": kendall(rob1k[:, 0], rob1k[:, 1]),
+                "seed_tau_clean_1000": kendall(cln1k[:, 0], cln1k[:, 1]),
+                "tau_pgd3_pgd10": kendall(rob1k.mean(1), pgd10.mean(1))} if extras else {}),
             "tau_cifar10_robust": kendall(mean_rob, cifar[full]), "tau_cifar10_clean": kendall(mean_cln, cifar[full]),
-            "early_epoch": early, "tau_early_final_robust": kendall(rob_early.mean(1), mean_rob),
-            "tau_pgd3_pgd10": kendall(rob1k.mean(1), pgd10.mean(1)),
+            # the last epoch <= 25% (<= 50%) of training, its seed-mean robust accuracy (on the first
+            # 1000 validation images) against the final one's (on all of them)
+            "early_epoch": early, "tau_early_final_robust": tau_by_epoch[early - 1],
+            "half_epoch": half, "tau_half_final_robust": tau_by_epoch[half - 1],
+            "tau_by_epoch_robust": tau_by_epoch[:-1],
+            # the same for single runs: a searcher sees one run's curve, not a seed mean
+            "tau_early_final_robust_run": float(np.mean([kendall(by_epoch[early - 1][:, s], rob[:, s])
+                                                         for s in range(len(SEEDS))])),
+            "tau_half_final_robust_run": float(np.mean([kendall(by_epoch[half - 1][:, s], rob[:, s])
+                                                        for s in range(len(SEEDS))])),
             "top_gap": float((top[-1] - np.percentile(top, 90)) / (top[-1] - np.median(top))),
             "robust_p5_p95": float(np.percentile(mean_rob, 95) - np.percentile(mean_rob, 5)),
             "robust_median": float(np.median(mean_rob)), "clean_median": float(np.median(mean_cln)),
@@ -249,6 +288,9 @@ def write_report(result: dict, out: Path) -> str:
     cols = [("seed τ robust", "seed_tau_robust"), ("seed τ clean", "seed_tau_clean"),
             ("seed τ robust @1000", "seed_tau_robust_1000"), ("τ CIFAR-10 robust", "tau_cifar10_robust"),
             ("τ CIFAR-10 clean", "tau_cifar10_clean"), ("τ(early, final) robust", "tau_early_final_robust"),
+            ("τ(half, final) robust", "tau_half_final_robust"),
+            ("τ(early, final) robust, one run", "tau_early_final_robust_run"),
+            ("τ(half, final) robust, one run", "tau_half_final_robust_run"),
             ("τ PGD-3/PGD-10", "tau_pgd3_pgd10"), ("top gap", "top_gap"), ("robust p5-p95", "robust_p5_p95"),
             ("robust median", "robust_median"), ("noise / spread", "noise_ratio_robust"),
             ("noise / spread, top 90%", "noise_ratio_robust_top90"),
@@ -278,10 +320,21 @@ def main(argv=None) -> int:
     ap.add_argument("--protocols", default=",".join(PROTOCOLS), help="comma list, run in this order")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--analyse", action="store_true", help="only analyse runs.jsonl")
+    ap.add_argument("--also", type=Path, action="append", default=[], metavar="RUNS",
+                    help="runs of another study (runs.jsonl[.gz]) analysed beside this one's, e.g. the first "
+                         "study's small as the baseline of the schedule study; never trained again")
+    ap.add_argument("--interleave", action="store_true",
+                    help="train class by class across the protocols (every protocol has the same classes "
+                         "at any stop) instead of protocol by protocol")
+    ap.add_argument("--schedule-study", action="store_true",
+                    help=f"the schedule study: --protocols {','.join(SCHEDULE_STUDY)} --interleave, analysed "
+                         "with the --also runs' small")
     ap.add_argument("--timing", type=int, default=0, metavar="K",
                     help="only time each protocol on the first K classes, in this process, one after another "
                          "(run it on an otherwise idle machine); writes timing.json")
     args = ap.parse_args(argv)
+    if args.schedule_study:
+        args.protocols, args.interleave = ",".join(SCHEDULE_STUDY), True
     names = args.protocols.split(",")
     unknown = [n for n in names if n not in PROTOCOLS]
     if unknown or args.classes < 10 or args.workers < 1 or args.timing < 0:
@@ -301,13 +354,17 @@ def main(argv=None) -> int:
     runs_file = out / "runs.jsonl"
     runs = list(read_jsonl(runs_file)) if runs_file.is_file() else []
     if not runs and (out / "runs.jsonl.gz").is_file():  # a study kept compressed (docs/design-study/)
-        with gzip.open(out / "runs.jsonl.gz", "rt") as fh:
-            runs = [json.loads(line) for line in fh]
+        runs = _read_runs(out / "runs.jsonl.gz")
+        if not args.analyse:  # go on from the kept runs: they become the head of runs.jsonl
+            for rec in runs:
+                append_jsonl(runs_file, rec)
     if not args.analyse:
         from robbench_plugin.train.builder import map_jobs
 
         done = {(r["protocol"], r["uid"], r["seed"]) for r in runs}
-        todo = [(n, u, s) for n in names for u in classes for s in SEEDS if (n, u, s) not in done]
+        order = ([(n, u, s) for u in classes for n in names for s in SEEDS] if args.interleave
+                 else [(n, u, s) for n in names for u in classes for s in SEEDS])
+        todo = [job for job in order if job not in done]
         print(f"{len(todo)} runs to do", flush=True)
         start = time.perf_counter()
         for i, rec in enumerate(map_jobs(run_job, todo, workers=args.workers), 1):
@@ -315,7 +372,11 @@ def main(argv=None) -> int:
             runs.append(rec)
             if i % 20 == 0 or i == len(todo):
                 print(f"{i}/{len(todo)} runs, {time.perf_counter() - start:.0f} s", flush=True)
-    result = {**analyse(runs, classes), **references(classes)}
+    others = [r for path in args.also for r in _read_runs(path)]
+    mine = {r["protocol"] for r in runs}
+    runs += [r for r in others if r["protocol"] not in mine]
+    shown = (["small"] if others else []) + names if args.schedule_study else None
+    result = {**analyse(runs, classes, shown), **references(classes)}
     if (out / "timing.json").is_file():  # costs measured alone (--timing)
         costs = json.loads((out / "timing.json").read_text())["cpu_s"]
         for name, cpu in costs.items():
@@ -369,9 +430,16 @@ def time_alone(names: list[str], uids: list[int], out: Path) -> dict:
     return result
 
 
+def _read_runs(path: Path) -> list[dict]:
+    """The runs of a study kept as runs.jsonl or runs.jsonl.gz."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
 def _values(run: dict) -> list:
     """A run's numbers without its timings."""
-    return [{k: v for k, v in e.items() if not k.endswith("time_s")} for e in run["epochs"]] + [run["final_1000"]]
+    return [{k: v for k, v in e.items() if not k.endswith("time_s")} for e in run["epochs"]] + [run.get("final_1000")]
 
 
 if __name__ == "__main__":

@@ -130,7 +130,7 @@ class LiveBenchmark:
         """What keys this benchmark's results by data (:func:`~robbench_plugin.data_identity.data_key`
         of the dataset under ``data_root``), read once."""
         if self._data_key is None:
-            self._data_key = data_identity.data_key(self.dataset, self.data_root)
+            self._data_key = data_identity.data_key(self.dataset, self.data_root, self.recipe.data_split)
         return self._data_key
 
     def run_key(self, arch: ArchLike) -> RunKey:
@@ -213,7 +213,7 @@ class LiveBenchmark:
                 if self._splits is None:
                     from .train import load_splits
 
-                    self._splits = load_splits(self.dataset, self.data_root)
+                    self._splits = load_splits(self.dataset, self.data_root, self.recipe.data_split)
                 node = current_node()
 
                 def save_state(st: dict) -> None:

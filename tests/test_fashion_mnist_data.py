@@ -224,18 +224,22 @@ def test_release_datasets_are_keyed_by_the_nb201_split_file_in_their_folder(tmp_
     content = b'{"train": [0, 1], "valid": [2, 3]}'
     (with_split / "cifar-split.txt").write_bytes(content)
     (with_split / "cifar100-test-split.txt").write_bytes(content + b" ")
-    assert data_key("cifar10", bare) == "cifar10:whole-test"
-    assert data_key("cifar10", with_split) == f"cifar10:cifar-split.txt:{hashlib.sha256(content).hexdigest()[:12]}"
+    # every key of a release data set says the images are normalised with NAS-Bench-201's constants
+    assert data_key("cifar10", bare) == "cifar10:whole-test:norm-nb201"
+    assert data_key("cifar10", with_split) == \
+        f"cifar10:cifar-split.txt:{hashlib.sha256(content).hexdigest()[:12]}:norm-nb201"
     assert data_key("cifar100", with_split) == \
-        f"cifar100:cifar100-test-split.txt:{hashlib.sha256(content + b' ').hexdigest()[:12]}"
-    assert data_key("imagenet", with_split) == "imagenet:whole-test"  # its own file is not there
+        f"cifar100:cifar100-test-split.txt:{hashlib.sha256(content + b' ').hexdigest()[:12]}:norm-nb201"
+    assert data_key("imagenet", with_split) == "imagenet:whole-test:norm-nb201"  # its own file is not there
+    # a recipe that trains on the whole sets (the release's data_split full) ignores the split file
+    assert data_key("cifar10", with_split, "full") == data_key("cifar10", bare) == "cifar10:whole-test:norm-nb201"
     assert data_key("cifar10") == "cifar10"  # no folder: nothing can be trained
     # a build started on the whole test set refuses to be resumed once the split file is there
     pytest.importorskip("torch")
     plan = BuildPlan(dataset="cifar10", recipe=Recipe.preset("tiny"))
     out = tmp_path / "build"
     assert builder.build(out, plan, workers=1, data_root=str(bare), limit=0, progress=False) == 0
-    assert builder.read_manifest(out)["data_key"] == "cifar10:whole-test"
+    assert builder.read_manifest(out)["data_key"] == "cifar10:whole-test:norm-nb201"
     builder.build(out, plan, workers=1, data_root=str(bare), limit=0, progress=False)  # same data: resumes
     with pytest.raises(DataFileError, match="differs in data_key"):
         builder.build(out, plan, workers=1, data_root=str(with_split), limit=0, progress=False)

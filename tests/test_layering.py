@@ -12,9 +12,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "robbench_plugin"
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"_version", "errors", "paths", "fileutil", "plotting", "stats"}),
     ("space", {"space", "costs", "time_model", "encodings", "pareto"}),
-    ("data", {"table", "release", "download", "synthetic", "train.recipe", "store", "idx", "fashion_mnist", "data_identity",
+    ("data", {"table", "release", "download", "synthetic", "train.recipe", "train.schedule", "store", "idx", "fashion_mnist", "data_identity",
               "metrics", "release_time"}),
-    ("training", {"train", "train.attacks", "train.data", "train.model", "train.loop", "train.builder",
+    ("training", {"train", "train.attacks", "train.augment", "train.data", "train.model", "train.loop", "train.builder",
                   "build_table"}),
     ("benchmark", {"objective", "problem", "grid"}),
     ("benchmark kinds and analyses", {"surrogate", "surrogate.*", "live", "proxies", "op_effects", "report"}),

@@ -196,13 +196,13 @@ def _write_manifest(out_dir: Path, plan: BuildPlan, run_identity: dict | None = 
 _SPLITS: dict = {}
 
 
-def _splits(dataset: str, data_root: str | None):
+def _splits(dataset: str, data_root: str | None, data_split: str):
     """The data split, loaded once per worker process."""
-    key = (dataset, data_root)
+    key = (dataset, data_root, data_split)
     if key not in _SPLITS:
         from .data import load_splits
 
-        _SPLITS[key] = load_splits(dataset, data_root)
+        _SPLITS[key] = load_splits(dataset, data_root, data_split)
     return _SPLITS[key]
 
 
@@ -211,8 +211,9 @@ def _run_job(job: tuple[int, int], dataset: str, recipe_dict: dict, device: str,
     from .loop import train
 
     uid, seed = job
-    result = train(uid, dataset, Recipe.from_dict(recipe_dict), seed=seed, device=device,
-                   splits=_splits(dataset, data_root))
+    recipe = Recipe.from_dict(recipe_dict)
+    result = train(uid, dataset, recipe, seed=seed, device=device,
+                   splits=_splits(dataset, data_root, recipe.data_split))
     record = result.to_dict()
     record.pop("recipe")  # the manifest holds it; records keep recipe_key
     record["node"] = current_node()
@@ -323,7 +324,7 @@ def build(out_dir: str | Path, plan: BuildPlan | None = None, workers: int = 2, 
     out = Path(out_dir)
     (out / "shards").mkdir(parents=True, exist_ok=True)
     _write_manifest(out, plan, {"precision": resolve_precision("auto", device_type), "device_type": device_type,
-                                "data_key": data_key(plan.dataset, data_root),
+                                "data_key": data_key(plan.dataset, data_root, plan.recipe.data_split),
                                 **({"environment": build_environment()} if device_type == "cpu" else {})})
     all_jobs = plan.jobs()
     done = done_jobs(out)

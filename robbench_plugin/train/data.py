@@ -12,11 +12,16 @@
 - ``imagenet``: NAS-Bench-201's ImageNet16-120 pickles (``ImageNet16/train_data_batch_1..10``,
   ``ImageNet16/val_data``), labels 1..120 kept and shifted to 0..119.
 
-Splits for the CIFAR/ImageNet16 sets follow NAS-Bench-201: ``train`` is the whole training
-set; ``val`` is the NAS-Bench-201 "x-valid" half of the test set when its split file
-(``cifar100-test-split.txt`` / ``imagenet-16-120-test-split.txt`` / ``cifar-split.txt`` for
-CIFAR-10's train/valid halves) is found in ``root``, else the whole test set. Which one was
-used is recorded in :attr:`Splits.split_source`.
+Splits for the CIFAR/ImageNet16 sets follow the recipe's ``data_split``. ``full`` (the release
+recipe, as NAS-RobBench-201's reference code trains): ``train`` is the whole training set, ``val``
+the whole test set (CIFAR ``test_batch`` / ``test``, ImageNet16 ``val_data``), whatever split files
+lie beside them. ``nb201``: NAS-Bench-201's splits when its split file is found in ``root``
+(``cifar-split.txt``: CIFAR-10's train/valid halves of the training set;
+``cifar100-test-split.txt`` / ``imagenet-16-120-test-split.txt``: the "x-valid" half of the test
+set as ``val``), else as ``full``. Which one was used is recorded in :attr:`Splits.split_source`.
+
+Normalisation (:data:`MEAN_STD`, applied inside the model): NAS-Bench-201's constants for the
+release data sets, written as the reference code writes them (per channel, in /255 units).
 """
 from __future__ import annotations
 
@@ -41,10 +46,12 @@ DATASETS = tuple(DATASET_SPECS)  # digits and the release datasets
 MEAN_STD = {
     "digits": ([0.0], [1.0]),
     "fashion-mnist": ([0.2860], [0.3530]),
-    "cifar10": ([0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616]),
-    "cifar100": ([0.5071, 0.4865, 0.4409], [0.2673, 0.2564, 0.2762]),
-    "imagenet": ([0.4811, 0.4575, 0.4078], [0.2471, 0.2402, 0.2539]),
+    # NAS-RobBench-201's reference code (utils_data.py, NORMALIZERS), NAS-Bench-201's constants
+    "cifar10": ([x / 255 for x in (125.3, 123.0, 113.9)], [x / 255 for x in (63.0, 62.1, 66.7)]),
+    "cifar100": ([x / 255 for x in (129.3, 124.1, 112.4)], [x / 255 for x in (68.2, 65.4, 70.4)]),
+    "imagenet": ([x / 255 for x in (122.68, 116.66, 104.01)], [x / 255 for x in (63.22, 61.26, 65.09)]),
 }
+DATA_SPLITS = ("nb201", "full")
 
 
 @dataclass
@@ -212,7 +219,7 @@ def _split_indices(entry) -> np.ndarray:
     return np.asarray(entry, dtype=np.int64)
 
 
-def _cifar(root: Path, name: str) -> Splits:
+def _cifar(root: Path, name: str, data_split: str) -> Splits:
     if name == "cifar10":
         base = root / "cifar-10-batches-py"
         expected = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
@@ -236,10 +243,13 @@ def _cifar(root: Path, name: str) -> Splits:
 
     xtr, ytr = read(train_files)
     xte, yte = read(test_files)
-    return _with_nb201_split(root, name, xtr, ytr, xte, yte)
+    return _with_split(root, name, xtr, ytr, xte, yte, data_split)
 
 
-def _with_nb201_split(root: Path, name: str, xtr, ytr, xte, yte) -> Splits:
+def _with_split(root: Path, name: str, xtr, ytr, xte, yte, data_split: str) -> Splits:
+    if data_split == "full":
+        return Splits(name, _tensors(xtr, ytr), _tensors(xte, yte), None,
+                      "whole training set; whole test set as val (data_split full)")
     if name == "cifar10":
         split = _read_split_file(root / NB201_SPLIT_FILES["cifar10"])
         if split is not None:
@@ -256,7 +266,7 @@ def _with_nb201_split(root: Path, name: str, xtr, ytr, xte, yte) -> Splits:
     return Splits(name, _tensors(xtr, ytr), _tensors(xte, yte), None, "whole test set as val (no NB201 split file)")
 
 
-def _imagenet16(root: Path) -> Splits:
+def _imagenet16(root: Path, data_split: str) -> Splits:
     base = root / "ImageNet16"
     expected = [f"train_data_batch_{i}" for i in range(1, 11)] + ["val_data"]
     missing = [f for f in expected if not (base / f).is_file()]
@@ -276,12 +286,14 @@ def _imagenet16(root: Path) -> Splits:
 
     xtr, ytr = read(expected[:10])
     xte, yte = read(["val_data"])
-    return _with_nb201_split(root, "imagenet", xtr, ytr, xte, yte)
+    return _with_split(root, "imagenet", xtr, ytr, xte, yte, data_split)
 
 
-def load_splits(dataset: str, root: str | Path | None = None) -> Splits:
-    """Load ``dataset`` (one of :data:`DATASETS`); ``root`` holds the user's files."""
+def load_splits(dataset: str, root: str | Path | None = None, data_split: str = "nb201") -> Splits:
+    """Load ``dataset`` (one of :data:`DATASETS`); ``root`` holds the user's files; ``data_split``
+    (nb201|full, a recipe's) says how CIFAR and ImageNet16 are split (module doc)."""
     check_choice("dataset", dataset, DATASETS)
+    check_choice("data_split", data_split, DATA_SPLITS)
     if dataset == "digits":
         return load_digits_splits()
     if dataset == "fashion-mnist":
@@ -290,4 +302,4 @@ def load_splits(dataset: str, root: str | Path | None = None) -> Splits:
         raise DataFileError(f"{dataset} needs data files: pass the folder holding them (--data-root on the "
                             "command line, root= or data_root= in Python); they are not downloaded")
     root = Path(root)
-    return _imagenet16(root) if dataset == "imagenet" else _cifar(root, dataset)
+    return _imagenet16(root, data_split) if dataset == "imagenet" else _cifar(root, dataset, data_split)

@@ -16,9 +16,11 @@ from ..errors import DeviceUnavailableError, InvalidValueError, check_choice
 from ..fileutil import atomic_path
 from ..space import ArchLike, Arch
 from .attacks import accuracy, autoattack, fgsm, pgd
+from .augment import crop_flip, resolve_padding
 from .data import Splits, load_splits
 from .model import build_model
 from .recipe import AttackSpec, Recipe, aliases_for_recipe
+from .schedule import make_scheduler
 
 EpochCallback = Callable[[dict], Optional[bool]]
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -169,7 +171,9 @@ def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = 
     """
     a = Arch.parse(arch)
     recipe = Recipe.preset(recipe) if isinstance(recipe, str) else recipe
-    splits = splits if splits is not None else load_splits(dataset, data_root)
+    splits = splits if splits is not None else load_splits(dataset, data_root, recipe.data_split)
+    padding = (resolve_padding(recipe.augment_padding, dataset, int(splits.train[0].shape[-1]))
+               if recipe.augment == "crop-flip" else None)
     dev = select_device(device)
     seed_everything(seed)
     mean, std = splits.mean_std
@@ -190,13 +194,14 @@ def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = 
     steps_per_epoch = (len(xtr) + recipe.batch_size - 1) // recipe.batch_size
     opt = torch.optim.SGD(model.parameters(), lr=recipe.lr_max, momentum=recipe.momentum,
                           weight_decay=recipe.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=recipe.lr_max, epochs=recipe.epochs,
-                                                steps_per_epoch=steps_per_epoch)
+    sched = make_scheduler(opt, recipe, steps_per_epoch)
     costs = arch_costs(a, dataset, C=recipe.C, N=recipe.N)
     result = TrainResult(a.string, a.uid, dataset, recipe, seed, str(dev), resolved, params=costs["params"],
                          flops=costs["flops"])
     ckpt = Path(checkpoint_dir) / "checkpoint.pt" if checkpoint_dir is not None else None
     ident = (a.string, dataset, recipe.key(), seed, resolved, dev.type)
+    # the augmentation's own random stream: one generator for the run, saved with every checkpoint
+    aug_gen = torch.Generator().manual_seed(seed * 1000003 + 12345) if padding is not None else None
     start = 1
     state = initial_state
     where = "initial_state"
@@ -210,6 +215,8 @@ def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = 
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
         torch.set_rng_state(state["rng"])
+        if aug_gen is not None:
+            aug_gen.set_state(state["aug_rng"])
         result.epochs = [dict(e) for e in state["epochs"]]
         start = len(result.epochs) + 1
     evaluated = set(recipe.evaluated_epochs())
@@ -230,6 +237,8 @@ def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = 
         for i in range(steps_per_epoch):
             idx = perm[i * recipe.batch_size:(i + 1) * recipe.batch_size]
             xb, yb = xtr[idx], ytr[idx]
+            if aug_gen is not None:
+                xb = crop_flip(xb, padding, aug_gen)
             if channels_last:
                 xb = xb.contiguous(memory_format=torch.channels_last)
             with autocast:
@@ -262,6 +271,8 @@ def train(arch: ArchLike, dataset: str = "digits", recipe: Union[Recipe, str] = 
         if ckpt is not None or save_state is not None:
             state = {"ident": ident, "model": model.state_dict(), "opt": opt.state_dict(),
                      "sched": sched.state_dict(), "rng": torch.get_rng_state(), "epochs": result.epochs}
+            if aug_gen is not None:
+                state["aug_rng"] = aug_gen.get_state()
             if ckpt is not None:
                 _atomic_torch_save(state, ckpt)
             if save_state is not None:

@@ -11,6 +11,10 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Union
 
 from ..errors import InvalidChoiceError, InvalidValueError, check_choice
+from .schedule import LR_SCHEDULES
+
+AUGMENTS = ("none", "crop-flip")  # see .augment
+DATA_SPLITS = ("nb201", "full")
 
 ATTACK_KINDS = ("fgsm", "pgd", "autoattack")
 TRAIN_ATTACKS = ("pgd", "fgsm", "none")
@@ -72,8 +76,20 @@ class Recipe:
     """Adversarial training recipe (Madry PGD-AT by default) and its evaluation.
 
     - ``C``, ``N``: channels of the first stage, cells per stage.
-    - ``epochs`` >= 1, ``batch_size`` >= 1; SGD with ``momentum`` in [0, 1), ``weight_decay`` >= 0,
-      OneCycle learning rate with peak ``lr_max`` > 0, stepped per batch.
+    - ``epochs`` >= 1, ``batch_size`` >= 1; SGD with ``momentum`` in [0, 1), ``weight_decay`` >= 0.
+    - ``lr_schedule`` in onecycle|cosine|multistep|constant with peak ``lr_max`` > 0, stepped per
+      batch (:mod:`.schedule`): ``lr_warmup`` a fraction of the steps in [0, 1) (None: the
+      schedule's own, 0.3 for onecycle as torch, none for the others); ``lr_milestones`` (fractions
+      of training in (0, 1)) and ``lr_gamma`` in (0, 1] for multistep; ``lr_final_decay`` in [0, 1]
+      (the last fraction of steps decays linearly to zero) for constant.
+    - ``augment`` in none|crop-flip: the training batch, before the attack, randomly cropped from
+      a copy zero-padded by ``augment_padding`` pixels (None: the reference's for the data set, 4
+      for CIFAR, 2 for ImageNet16-120) and mirrored left-right with probability 0.5
+      (:mod:`.augment`).
+    - ``data_split`` in nb201|full, for CIFAR-10, CIFAR-100 and ImageNet16-120: ``nb201`` uses
+      NAS-Bench-201's split files where they lie beside the data (:mod:`.data`), ``full`` trains on
+      the whole training set and evaluates on the whole test set whatever lies there. digits and
+      fashion-mnist have one fixed split each.
     - ``train_attack`` in pgd|fgsm|none, with ``train_eps``/``train_alpha`` (/255 units),
       ``train_steps`` and ``train_random_start``; attacks are generated in eval mode.
     - ``eval_attacks``: evaluated on the validation split besides clean accuracy.
@@ -104,6 +120,14 @@ class Recipe:
     eval_epochs: EvalEpochs = "final"
     eval_subset: int | None = None
     channels_last: bool = False
+    lr_schedule: str = "onecycle"
+    lr_warmup: float | None = None
+    lr_milestones: tuple = (0.5, 0.75)
+    lr_gamma: float = 0.1
+    lr_final_decay: float = 0.0
+    augment: str = "none"
+    augment_padding: int | None = None
+    data_split: str = "nb201"
 
     def __post_init__(self) -> None:
         for key in ("C", "N", "epochs", "batch_size"):
@@ -134,6 +158,33 @@ class Recipe:
             _check_number("recipe eval_subset", self.eval_subset, 1, None, integer=True)
         if not isinstance(self.channels_last, bool):
             raise InvalidValueError(f"recipe channels_last must be true or false, got {self.channels_last!r}")
+        self._check_schedule()
+        check_choice("recipe augment", self.augment, AUGMENTS)
+        if self.augment_padding is not None:
+            if self.augment != "crop-flip":
+                raise InvalidValueError(f"recipe augment_padding applies to augment crop-flip only, not {self.augment}")
+            _check_number("recipe augment_padding (pixels)", self.augment_padding, 0, None, integer=True)
+        check_choice("recipe data_split", self.data_split, DATA_SPLITS)
+
+    def _check_schedule(self) -> None:
+        check_choice("recipe lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        if self.lr_warmup is not None:
+            _check_number("recipe lr_warmup (fraction of the steps)", self.lr_warmup, 0, 1, high_open=True)
+        if not isinstance(self.lr_milestones, (list, tuple)):
+            raise InvalidValueError(f"recipe lr_milestones must be a list of fractions of training, "
+                                    f"got {self.lr_milestones!r}")
+        for m in self.lr_milestones:
+            _check_number("recipe lr_milestones entry (fraction of training)", m, 0, 1, low_open=True, high_open=True)
+        object.__setattr__(self, "lr_milestones", tuple(sorted(float(m) for m in self.lr_milestones)))
+        _check_number("recipe lr_gamma", self.lr_gamma, 0, 1, low_open=True)
+        _check_number("recipe lr_final_decay (fraction of the steps)", self.lr_final_decay, 0, 1)
+        # a parameter of another schedule, set away from its default, is a mistake, not a no-op
+        owner = {"lr_milestones": "multistep", "lr_gamma": "multistep", "lr_final_decay": "constant"}
+        for key, schedule in owner.items():
+            value = getattr(self, key)
+            if self.lr_schedule != schedule and (list(value) if isinstance(value, tuple) else value) != _ADDED_FIELDS[key]:
+                raise InvalidValueError(f"recipe {key} applies to lr_schedule {schedule} only, not "
+                                        f"{self.lr_schedule}")
 
     # --- derived --------------------------------------------------------------------
     def evaluated_epochs(self) -> tuple[int, ...]:
@@ -162,6 +213,7 @@ class Recipe:
         d["eval_attacks"] = [asdict(a) for a in self.eval_attacks]
         if isinstance(self.eval_epochs, tuple):
             d["eval_epochs"] = list(self.eval_epochs)
+        d["lr_milestones"] = list(self.lr_milestones)
         for key, default in _ADDED_FIELDS.items():  # absent at its default: older keys stay valid
             if d[key] == default:
                 del d[key]
@@ -189,6 +241,8 @@ class Recipe:
         data = dict(data)
         if isinstance(data.get("eval_epochs"), list):
             data["eval_epochs"] = tuple(data["eval_epochs"])
+        if isinstance(data.get("lr_milestones"), list):
+            data["lr_milestones"] = tuple(data["lr_milestones"])
         if "eval_attacks" in data:
             data["eval_attacks"] = tuple(AttackSpec(**a) if isinstance(a, dict) else a for a in data["eval_attacks"])
         return cls(**data)
@@ -202,7 +256,9 @@ class Recipe:
 
 # Fields added after recipes were first keyed, with their defaults: left out of to_dict (and so of
 # key()) at the default, so every recipe that does not use them keeps its key.
-_ADDED_FIELDS = {"channels_last": False}
+_ADDED_FIELDS = {"channels_last": False, "lr_schedule": "onecycle", "lr_warmup": None,
+                 "lr_milestones": [0.5, 0.75], "lr_gamma": 0.1, "lr_final_decay": 0.0,
+                 "augment": "none", "augment_padding": None, "data_split": "nb201"}
 
 DIGITS_EVAL = (
     AttackSpec("fgsm", 24.0), AttackSpec("fgsm", 48.0),
@@ -210,8 +266,10 @@ DIGITS_EVAL = (
 )
 
 PRESETS: dict[str, Recipe] = {
-    # The NAS-RobBench-201 release recipe (Wu et al., ICLR 2024).
-    "release": Recipe(name="release"),
+    # The NAS-RobBench-201 release recipe (Wu et al., ICLR 2024), as its reference code trains
+    # (docs/trainer.md cites each value): the reference's crop + flip, the whole training set,
+    # evaluated on the whole test set.
+    "release": Recipe(name="release", augment="crop-flip", data_split="full"),
     # The embedded digits benchmark: small network, PGD-2 AT at eps 48/255 (~0.19, step 30/255),
     # evaluated (clean, FGSM and PGD-5 at 24/255 and 48/255) after epochs 1, 2, 4 and 8.
     "digits": Recipe(name="digits", C=8, N=1, epochs=8, batch_size=128, lr_max=0.1,
