@@ -101,6 +101,16 @@ def _writable_below(path: Path, text: str) -> None:
         raise argparse.ArgumentTypeError(f"{text!r} cannot be created: {base} is a file, not a directory")
     if not os.access(base, os.W_OK | os.X_OK):
         raise argparse.ArgumentTypeError(f"{text!r} cannot be created: {base} is not writable")
+    # os.access answers for the permission bits only (root passes them everywhere); a folder that
+    # refuses new entries all the same (/proc, /sys, a read-only mount) is found by making one
+    import tempfile
+
+    try:
+        probe = tempfile.mkdtemp(prefix=".robbench-probe-", dir=base)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} cannot be created: {base} takes no new folder "
+                                         f"({exc.strerror or exc})") from None
+    os.rmdir(probe)
 
 
 def out_dir(text: str) -> str:

@@ -31,6 +31,28 @@ def test_bad_command_line_is_one_clean_error(line, tmp_path, fixture_release, ca
     assert code == 2 and len(err) == 1 and err[0].startswith(f"robbench {argv[0]}: error: "), err
     assert "Traceback" not in err[0]
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing half-written
+    words = shlex.split(line)
+    for option, value in zip(words, words[1:]):
+        if "/proc/forbidden" in value:  # a parent that cannot be created: the line names the option
+            assert f"argument {option}:" in err[0], err[0]
+
+
+def test_an_os_error_about_a_parent_of_a_path_option_names_the_option(tmp_path):
+    """A folder above --out that could not be created (the error names the parent, not --out) is
+    the user's path error, naming --out; an error about an unrelated path is not."""
+    import argparse
+    import errno
+
+    from robbench_plugin.cli.common import user_paths
+    from robbench_plugin.errors import UserPathError
+
+    args = argparse.Namespace(out=str(tmp_path / "a" / "b" / "c"))
+    with pytest.raises(UserPathError, match=r"^--out .*c': No such file or directory"):
+        with user_paths(args):
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(tmp_path / "a"))
+    with pytest.raises(FileNotFoundError):
+        with user_paths(args):
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(tmp_path / "elsewhere"))
 
 
 def test_the_list_covers_every_command():

@@ -75,8 +75,9 @@ PATH_OPTIONS = ("out", "data_dir", "data_root", "dest", "table", "plot", "checkp
 
 @contextlib.contextmanager
 def user_paths(args: argparse.Namespace) -> Iterator[None]:
-    """Turn an OS error about a path under one of the command's path options (:data:`PATH_OPTIONS`)
-    into a :class:`UserPathError` naming the option; any other OS error passes unchanged."""
+    """Turn an OS error about a path of one of the command's path options (:data:`PATH_OPTIONS`): the
+    path itself, one under it, or a parent of it that could not be created, into a
+    :class:`UserPathError` naming the option; any other OS error passes unchanged."""
     given = {}
     for name in PATH_OPTIONS:
         value = getattr(args, name, None)
@@ -90,7 +91,7 @@ def user_paths(args: argparse.Namespace) -> Iterator[None]:
                 continue
             path = Path(str(filename)).expanduser().absolute()
             for name, root in given.items():
-                if path == root or root in path.parents:
+                if path == root or root in path.parents or path in root.parents:
                     option = "--" + name.replace("_", "-")
                     raise UserPathError(f"{option} {str(getattr(args, name))!r}: {exc.strerror or exc} "
                                         f"({path})") from exc
