@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "robbench_plugin"
 
 # layer -> modules (the package is ``robbench_plugin``; ``adapters.*`` = every module under adapters/)
 LAYERS: list[tuple[str, set[str]]] = [
-    ("foundation", {"_version", "errors", "paths", "fileutil", "plotting", "stats"}),
+    ("foundation", {"_version", "errors", "paths", "fileutil", "plotting", "stats", "framework_noise"}),
     ("space", {"space", "costs", "time_model", "encodings", "pareto"}),
     ("data", {"table", "release", "download", "synthetic", "train.recipe", "train.schedule", "store", "idx", "fashion_mnist", "data_identity",
               "metrics", "release_time"}),

@@ -19,9 +19,11 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+import warnings
 from typing import Sequence
 
 from ..errors import RobBenchError
+from ..framework_noise import quiet_framework_warnings
 from . import analyses, compare, info, search, tables, training
 from .common import Help, Parser, user_paths
 
@@ -67,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: a bad option value (2), or --help/--version (0)
         return int(exc.code or 0)
     try:
-        with user_paths(args):
+        with user_paths(args), warnings.catch_warnings():
+            quiet_framework_warnings()
             return int(args.func(args) or 0)
     except RobBenchError as exc:
         return _fail(args.command, str(exc))

@@ -210,7 +210,9 @@ def run_all(searchers: Sequence[str], seeds: int, cspec: CompareSpec, out: str |
     if jobs and workers > 1:
         import multiprocessing as mp
 
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as ex:
+        from ..framework_noise import quiet_framework_warnings
+
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=quiet_framework_warnings) as ex:
             for p in ex.map(_run_to_file, jobs):
                 log(f"done {Path(p).name}")
     else:
