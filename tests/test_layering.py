@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("benchmark kinds and analyses", {"surrogate", "surrogate.*", "live", "proxies", "op_effects", "report"}),
     ("loader", {"loader"}),
     ("adapters", {"adapters", "adapters.*"}),
-    ("applications", {"search", "compare", "compare.*", "cli", "cli.*", "cli_args", ""}),
+    ("applications", {"search", "search_seeds", "compare", "compare.*", "cli", "cli.*", "cli_args", ""}),
 ]
 
 

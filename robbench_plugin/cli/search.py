@@ -8,6 +8,8 @@ from .. import cli_args as va
 from ..errors import InvalidValueError
 from .common import AddCommand, add_bench_args
 
+DEFAULT_SEEDS = 20
+
 
 def register(command: AddCommand) -> None:
     from ..adapters import OPTUNA_SAMPLERS
@@ -19,7 +21,11 @@ def register(command: AddCommand) -> None:
     s.add_argument("--sampler", default="tpe", choices=OPTUNA_SAMPLERS,
                    help="Optuna sampler (TPE: lowest regret of Optuna's in docs/compare.md)")
     s.add_argument("--trials", type=va.int_at_least(1), default=200, help="trials of the study")
-    s.add_argument("--sampler-seed", type=va.int_at_least(0), default=0, help="seed of the sampler")
+    s.add_argument("--sampler-seed", type=va.int_at_least(0), default=0,
+                   help="seed of the sampler's study written out; the seeds measured start here")
+    s.add_argument("--seeds", type=va.int_at_least(1), default=None,
+                   help=f"seeds of the sampler, TPE, NSGA-II and random search measured against the true front "
+                        f"(default {DEFAULT_SEEDS}; 1 with --mode live, --storage or --constraint, which run one study)")
     s.add_argument("--out", default="robbench-search", type=va.out_dir, help="output directory")
     s.add_argument("--mode", default="tabular", choices=["tabular", "surrogate", "live"],
                    help="answer from the table, a surrogate or live training")
@@ -44,6 +50,11 @@ def run(args: argparse.Namespace) -> int:
     from ..search import run_search
 
     constraints = dict(args.constraint or [])
+    single = [o for o, on in (("--mode live", args.mode == "live"), ("--storage", args.storage is not None),
+                              ("--constraint", bool(constraints))) if on]
+    if single and args.seeds not in (None, 1):
+        raise InvalidValueError(f"--seeds {args.seeds}: {single[0]} runs one study; valid: --seeds 1")
+    seeds = 1 if single else (args.seeds or DEFAULT_SEEDS)
     live = {}
     if args.mode == "live":
         from ..train import select_device
@@ -76,10 +87,49 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"hypervolume {s['hypervolume']:.4f} vs true front {s['true_hypervolume']:.4f}: ratio "
           f"{s['hypervolume_ratio']:.4f}, regret {s['regret']:.4f} (reference: each objective's worst value over "
-          f"the table, {s['reference_point_max_space']} in max-space)")
-    verdict = "better than" if s["regret"] < s["random_search_regret"] else "not better than"
-    print(f"random search, same {s['trials']} trials and seed: ratio {s['random_search_hypervolume_ratio']:.4f}, "
-          f"regret {s['random_search_regret']:.4f} -> {s['sampler']} is {verdict} random search here "
-          f"(one seed; robbench compare measures over seeds)")
-    print(written)
+          f"the table, {[float(f'{v:.6g}') for v in s['reference_point_max_space']]} in max-space)")
+    if seeds == 1:
+        print(f"random search, same {s['trials']} trials and seed: ratio {s['random_search_hypervolume_ratio']:.4f}, "
+              f"regret {s['random_search_regret']:.4f} (one seed: it says nothing on which is better; "
+              f"--seeds N measures over seeds)")
+        print(written)
+        return 0
+    over = _over_seeds(args, s, seeds)
+    print(f"over {seeds} seeds ({args.sampler_seed}..{args.sampler_seed + seeds - 1}) of {s['trials']} trials each, "
+          f"final regret (lower is better):")
+    for name, v in over["searchers"].items():
+        low, high = v["median_regret_ci95"]
+        ci = f"[{low:.4f}, {high:.4f}]" if low == low else "(too few seeds for a 95% interval)"
+        p = f"   p vs random {v['p_vs_random_holm']:.3g}" if "p_vs_random_holm" in v else ""
+        print(f"  {name:<14} median {v['median_regret']:.4f}  95% CI of the median {ci}{p}")
+    print(f"verdict {over['verdict']}")
+    print(written + ", seeds.csv, regret.png")
     return 0
+
+
+def _over_seeds(args: argparse.Namespace, s: dict, seeds: int) -> dict:
+    """The sampler, TPE, NSGA-II and random search over ``seeds`` seeds (search_seeds); writes
+    seeds.csv and regret.png and adds the figures to summary.json."""
+    import json
+    from pathlib import Path
+
+    from .. import search_seeds
+    from ..compare.spec import CompareSpec
+    from ..fileutil import atomic_write_bytes, atomic_write_json
+    from ..problem import ProblemSpec
+
+    names = list(dict.fromkeys([f"optuna:{args.sampler}", "optuna:tpe", "optuna:nsga2", "random"]))
+    cspec = CompareSpec(benchmark=args.benchmark, dataset=args.dataset, data_dir=args.data_dir, mode=args.mode,
+                        objectives=tuple(s["objectives"]), budget=s["trials"], table_seed=args.table_seed)
+    which = range(args.sampler_seed, args.sampler_seed + seeds)
+    runs, bench = search_seeds.seeded_runs(cspec, names, which)
+    spec = ProblemSpec(bench, list(cspec.objectives), seed=cspec.table_seed)
+    info = search_seeds._get_regret_info(spec, runs, names, list(which), s["trials"])
+    out = Path(args.out)
+    atomic_write_bytes(out / "seeds.csv", search_seeds.seeds_frame(info).to_csv(index=False).encode())
+    search_seeds.plot_regret(info, out / "regret.png", f"{s['benchmark']}/{s['dataset']}: "
+                             f"{', '.join(s['objectives'])}, {seeds} seeds of {s['trials']} trials")
+    over = search_seeds.summary_of(info)
+    summary = json.loads((out / "summary.json").read_text())
+    atomic_write_json(out / "summary.json", {**summary, "over_seeds": over})
+    return over

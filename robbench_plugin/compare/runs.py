@@ -52,7 +52,7 @@ def _rows(spec: ProblemSpec, bench, trace: pd.DataFrame, searcher: str, seed: in
                          **{m: q[m].to_numpy() for m in spec.metrics}})
 
 
-def run_one(searcher: str, seed: int, cspec: CompareSpec) -> pd.DataFrame:
+def run_one(searcher: str, seed: int, cspec: CompareSpec, bench=None) -> pd.DataFrame:
     """One run of ``searcher`` with ``seed``; returns its evaluation rows.
 
     Each framework's adapter answers ``searcher_trace(name, bench, objectives, budget, seed)``
@@ -60,8 +60,9 @@ def run_one(searcher: str, seed: int, cspec: CompareSpec) -> pd.DataFrame:
     multi-fidelity searchers, ``epoch`` (fidelity reached), ``epochs_trained`` (epochs this row
     adds) and ``runtime`` (simulated seconds this row adds); rows default to full evaluations.
     The values themselves are always read here, from the one benchmark of the comparison. A run
-    that evaluated nothing is an error."""
-    bench = cspec.load()
+    that evaluated nothing is an error. ``bench``: the task's benchmark when the caller has loaded
+    it already (``cspec.load()``)."""
+    bench = cspec.load() if bench is None else bench
     spec = ProblemSpec(bench, list(cspec.objectives), seed=cspec.table_seed)
     framework, name = SEARCHERS[searcher]
     if framework == "core":
