@@ -135,6 +135,16 @@ def out_file(text: str) -> str:
     return str(path)
 
 
+def out_path(text: str) -> str:
+    """A file or directory path that can be written (whether it must be a file or a folder is the
+    command's to check, e.g. by format)."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path; valid: a file or directory path")
+    path = Path(text).expanduser()
+    _writable_below(path if path.is_dir() else path.parent, text)
+    return str(path)
+
+
 def in_file(text: str) -> str:
     """A file that exists."""
     if not Path(text).expanduser().is_file():

@@ -3,7 +3,9 @@ invariants, fidelity calls, tabular serialization round trip, ``add_surrogate``,
 consistency with the dense resource check, pause and resume on the simulated backend), restated
 against every blackbox this package produces: the embedded Fashion-MNIST table (the default, on
 ``hp_epoch``) and digits table (on ``hp_level``), a release (synthetic, in the release format), the
-surrogate of Fashion-MNIST and a small table that records every epoch (``hp_epoch``)."""
+surrogate of Fashion-MNIST, a small table that records every epoch (``hp_epoch``) and the
+Fashion-MNIST table as ``robbench export --format syne-tune`` writes it, read back with Syne Tune's
+own ``deserialize``."""
 from __future__ import annotations
 
 import logging
@@ -25,12 +27,23 @@ from robbench_plugin.adapters.syne_tune import (CONFIG_KEYS, EPOCH_ATTR, LEVEL_A
                                                 load_blackbox)
 
 logging.getLogger("syne_tune").setLevel(logging.ERROR)
-BLACKBOXES = ["fashion-mnist", "digits", "release", "fashion-mnist-surrogate", "every-epoch"]
+BLACKBOXES = ["fashion-mnist", "digits", "release", "fashion-mnist-surrogate", "every-epoch", "fashion-mnist-exported"]
 
 
 def _load(name: str, synthetic_release):
     if name in ("fashion-mnist", "digits"):
         return load_blackbox(name)
+    if name == "fashion-mnist-exported":  # the folder a Syne Tune maintainer would host, deserialized
+        from robbench_plugin.adapters.syne_tune.export import export_blackboxes
+
+        folder = synthetic_release.parent / "exported-fashion-mnist"
+        if not folder.exists():
+            export_blackboxes("fashion-mnist", folder)
+        (task, bb), = deserialize(str(folder)).items()
+        import json
+
+        bb.robbench_metadata = json.loads((folder / "metadata.json").read_text())["robbench"][task]
+        return bb
     if name == "release":
         return load_blackbox("nas-robbench-201", dataset="cifar10", data_dir=str(synthetic_release))
     if name == "every-epoch":  # accuracies after epochs 1, 2, 3, 4 (like Fashion-MNIST's), two seeds

@@ -24,9 +24,12 @@ def register(command: AddCommand) -> None:
     add_bench_args(s)
     s.set_defaults(func=run_top)
 
-    s = command("export", "write the benchmark as CSV or parquet")
-    s.add_argument("--format", choices=["csv", "parquet"], required=True, help="file format")
-    s.add_argument("--out", required=True, type=va.out_file, help="file to write")
+    s = command("export", "write the benchmark as CSV, parquet, or a blackbox of Syne Tune's repository")
+    s.add_argument("--format", choices=["csv", "parquet", "syne-tune"], required=True,
+                   help="file format; syne-tune: a folder in Syne Tune's blackbox-repository layout "
+                        "(its serialize: one task per data set, every training seed; docs/syne-tune.md)")
+    s.add_argument("--out", required=True, type=va.out_path,
+                   help="file to write (csv, parquet), or a new or empty folder (syne-tune)")
     s.add_argument("--long", action="store_true", help="long format (every metric, fidelity and seed)")
     add_bench_args(s)
     s.set_defaults(func=run_export)
@@ -76,8 +79,23 @@ def run_top(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..errors import InvalidValueError
     from ..fileutil import atomic_path
 
+    out = Path(args.out)
+    if args.format == "syne-tune":
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise InvalidValueError(f"--out {args.out!r} exists and is not an empty folder; valid with --format "
+                                    "syne-tune: a new or empty folder")
+        given = [o for o, on in (("--long", args.long), ("--table-seed", args.table_seed != "mean")) if on]
+        if given:
+            raise InvalidValueError(f"{given[0]} does not apply to --format syne-tune (the blackbox holds every "
+                                    "fidelity and every training seed)")
+        return _export_syne_tune(args)
+    if out.is_dir():
+        raise InvalidValueError(f"--out {args.out!r} is a directory; valid with --format {args.format}: a file path")
     bench = bench_of(args)
     check_table_seed(bench, args)
     if args.long:
@@ -91,6 +109,25 @@ def run_export(args: argparse.Namespace) -> int:
         else:
             df.to_parquet(tmp, index=False)
     print(f"wrote {len(df)} rows to {args.out}")
+    return 0
+
+
+def _export_syne_tune(args: argparse.Namespace) -> int:
+    from ..errors import MissingExtraError
+
+    bench = bench_of(args)
+    bench.require_complete("a Syne Tune blackbox (every configuration is a row)")
+    try:
+        from ..adapters.syne_tune.export import export_blackboxes, read_exported
+    except ImportError as exc:
+        raise MissingExtraError("syne_tune", "syne-tune") from exc
+    datasets = [args.dataset] if args.dataset else None
+    out = export_blackboxes(bench if datasets is None and len(bench.datasets) == 1 else args.benchmark, args.out,
+                            data_dir=args.data_dir, datasets=datasets)
+    bbs = read_exported(out)
+    shapes = ", ".join(f"{t} {tuple(bb.objectives_evaluations.shape)}" for t, bb in bbs.items())
+    print(f"wrote Syne Tune blackbox {out} (tasks x configurations x seeds x fidelities x objectives: {shapes}); "
+          "read it with syne_tune.blackbox_repository.blackbox_tabular.deserialize")
     return 0
 
 

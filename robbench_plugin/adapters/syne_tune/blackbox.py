@@ -60,6 +60,16 @@ def epochs_of_levels(blackbox: BlackboxTabular) -> dict[int, int]:
     return dict(zip((int(v) for v in blackbox.fidelity_values), blackbox.robbench_metadata["fidelities"]))
 
 
+def repository_metadata(blackbox: BlackboxTabular) -> dict:
+    """The keys Syne Tune's blackbox repository reads from a blackbox's ``metadata.json`` (its
+    ``conversion_scripts.scripts`` names them; its ``nasbench201`` import writes the same): the
+    elapsed-time metric, the default metric (here robust error) and the fidelity attribute."""
+    from syne_tune.blackbox_repository.conversion_scripts.scripts import default_metric, metric_elapsed_time, time_attr
+
+    return {metric_elapsed_time: METRIC_ELAPSED_TIME, default_metric: METRIC_ROBUST_ERROR,
+            time_attr: fidelity_attr(blackbox)}
+
+
 def _bench(name: Any, dataset: str | None, mode: str, data_dir: str | None, **kw: Any):
     check_choice("mode", mode, [m for m in MODES if m != "live"])
     return name if not isinstance(name, str) else load_benchmark(name, dataset=dataset, mode=mode,
@@ -97,9 +107,7 @@ def load_blackbox(name: Any = DEFAULT_BENCHMARK, dataset: str | None = None, mod
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=".tmp-"))
-        serialize({bench.dataset: bb}, str(tmp), metadata={"robbench": meta, "time_attr": fidelity_attr(bb),
-                                                            "metric_elapsed_time": METRIC_ELAPSED_TIME,
-                                                            "default_metric": METRIC_ROBUST_ERROR})
+        serialize({bench.dataset: bb}, str(tmp), metadata={"robbench": meta, **repository_metadata(bb)})
         (tmp / "robbench.json").write_text(json.dumps(meta))
         try:
             tmp.rename(path)
