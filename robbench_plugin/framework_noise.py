@@ -22,3 +22,5 @@ def quiet_framework_warnings() -> None:
     warnings.filterwarnings("ignore", message=EXPERIMENTAL)
     for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
         warnings.filterwarnings("ignore", category=category, module=FRAMEWORK_MODULES)
+    # Syne Tune's BOHB fits statsmodels' kernel density estimates, which divide by zero on ties
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"statsmodels\.nonparametric(\..*)?$")

@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..compare import SEARCHERS, CompareSpec, compare, compare_tasks, parse_task
+    from ..compare.spec import SINGLE_OBJECTIVE
 
     for s in args.searchers:
         if s not in SEARCHERS:
@@ -51,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
         check_table_seed(bench, args)
         for o in task.objectives:
             bench.resolve_metric(o)
+        single = [s for s in args.searchers if s in SINGLE_OBJECTIVE]
+        if single and len(task.objectives) > 1:
+            raise InvalidValueError(f"--searchers: {single[0]} optimises one objective; task {task.label} has "
+                                    f"{len(task.objectives)} (give one, e.g. --objectives robust)")
     with pd.option_context("display.width", 200, "display.float_format", "{:.4f}".format):
         if args.tasks:
             agg, _ = compare_tasks(tasks, args.searchers, args.n_seeds, args.out, workers=args.workers)

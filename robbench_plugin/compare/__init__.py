@@ -9,7 +9,8 @@ when re-running (resumable), checked against the folder's identity and the run s
 summarized (:mod:`.runs`); runs go to parallel processes.
 
 Budget: ``budget`` full evaluations. Full-fidelity searchers (Syne Tune's included, by trials) get
-``budget`` evaluations; a multi-fidelity searcher (MOASHA) gets the simulated time that ``budget``
+``budget`` evaluations; a multi-fidelity searcher (Syne Tune's ASHA, Hyperband, BOHB, ASHA-BORE,
+ASHA-CQR and MOASHA) gets the simulated time that ``budget``
 evaluations of the average architecture (over all 15625, as random search draws them) take, so it
 may look at many more classes, each for fewer epochs: Syne Tune's simulator stops when the summed
 training time of its trials reaches that, and rows past it are dropped (the clock waits a tenth of

@@ -15,9 +15,18 @@ SEARCHERS = {
     "optuna:gp": ("optuna", "gp"), "optuna:random": ("optuna", "random"),
     "syne-tune:moasha": ("syne_tune", "moasha"), "syne-tune:morea": ("syne_tune", "morea"),
     "syne-tune:morandom": ("syne_tune", "morandom"),
+    # Syne Tune's single-objective schedulers (one objective only): multi-fidelity, then at the last fidelity
+    "syne-tune:asha": ("syne_tune", "asha"), "syne-tune:hyperband": ("syne_tune", "hyperband"),
+    "syne-tune:bohb": ("syne_tune", "bohb"), "syne-tune:asha-bore": ("syne_tune", "asha-bore"),
+    "syne-tune:asha-cqr": ("syne_tune", "asha-cqr"), "syne-tune:random": ("syne_tune", "random"),
+    "syne-tune:bo": ("syne_tune", "bo"), "syne-tune:rea": ("syne_tune", "rea"), "syne-tune:bore": ("syne_tune", "bore"),
+    "syne-tune:cqr": ("syne_tune", "cqr"),
     "naslib:re": ("naslib", "re"), "naslib:ls": ("naslib", "ls"), "naslib:rs": ("naslib", "rs"),
     "naslib:bananas": ("naslib", "bananas"), "naslib:npenas": ("naslib", "npenas"),
 }
+# searchers of one objective only (a task of several is refused before any run)
+SINGLE_OBJECTIVE = tuple(f"syne-tune:{n}" for n in ("asha", "hyperband", "bohb", "asha-bore", "asha-cqr", "random",
+                                                   "bo", "rea", "bore", "cqr"))
 FRAMEWORK_PACKAGE = {"core": None, "optuna": "optuna", "syne_tune": "syne_tune", "naslib": "naslib"}
 
 

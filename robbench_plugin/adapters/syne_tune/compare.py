@@ -6,17 +6,17 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ...errors import InvalidChoiceError
+from ...errors import InvalidChoiceError, InvalidValueError
 from .blackbox import (CONFIG_KEYS, METRIC_ROBUST_ERROR, METRIC_TIME_THIS_RESOURCE, METRIC_VALID_ERROR,
                        epochs_of_levels, fidelity_attr, load_blackbox)
-from .simulation import make_scheduler, simulate
+from .simulation import MULTI_FIDELITY, MULTI_OBJECTIVE, make_scheduler, simulate
 
 # objectives of a comparison -> the blackbox's metric Syne Tune minimises
 COMPARE_METRICS = {"clean": METRIC_VALID_ERROR, "robust": METRIC_ROBUST_ERROR, "params": "metric_params",
                    "flops": "metric_flops"}
 # budgeted in simulated training time; the other Syne Tune searchers in trials (one more is started
 # because the tuner stops the trial it started last; the rows are cut at ``budget`` evaluations)
-MULTI_FIDELITY_COMPARE = ("moasha",)
+MULTI_FIDELITY_COMPARE = MULTI_FIDELITY
 
 
 def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int, seed: int,
@@ -38,6 +38,9 @@ def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int
     missing = [o for o in objectives if o not in COMPARE_METRICS]
     if missing:
         raise InvalidChoiceError("objective for Syne Tune searchers", missing[0], list(COMPARE_METRICS))
+    if len(objectives) > 1 and name not in MULTI_OBJECTIVE:
+        raise InvalidValueError(f"syne-tune:{name} optimises one objective, the task has {len(objectives)}; "
+                                f"valid: syne-tune:{', syne-tune:'.join(MULTI_OBJECTIVE)}")
     bb = load_blackbox(bench, seeds=[table_seed])
     metrics = [COMPARE_METRICS[o] for o in objectives]
     budget_time = budget * float(np.mean([bench.train_time(i) for i in range(NUM_ARCHS)]))

@@ -21,11 +21,14 @@ from ...errors import InvalidChoiceError, InvalidValueError, check_choice  # noq
 from .blackbox import (CONFIG_KEYS, METRIC_ELAPSED_TIME, METRIC_ROBUST_ERROR, METRIC_TIME_THIS_RESOURCE,  # noqa: E402
                        fidelity_attr)
 
-# Offered: what runs on the pinned Syne Tune (0.16). Not offered: EHVI (with botorch 0.18 its
-# acquisition fails on a float/double mismatch inside botorch) and MultiObjectiveMultiSurrogateSearcher
-# (Syne Tune 0.16 cannot import it).
-SCHEDULERS = ("asha", "hyperband", "bohb", "moasha", "morea", "morandom", "random", "bo",
-              "rea")
+# Offered: what runs on the pinned Syne Tune (0.16) with the package's extras. Not offered: BOTorch
+# and EHVI (they need botorch, which the extras do not install; with botorch 0.18 EHVI's acquisition
+# fails on a float/double mismatch inside botorch) and MultiObjectiveMultiSurrogateSearcher (Syne
+# Tune 0.16 cannot import it). Syne Tune 0.16 ships no DEHB.
+SCHEDULERS = ("asha", "hyperband", "bohb", "asha-bore", "asha-cqr", "moasha", "morea", "morandom", "random", "bo",
+              "rea", "bore", "cqr")
+# on the fidelity axis (the others evaluate every trial at the last fidelity)
+MULTI_FIDELITY = ("asha", "hyperband", "bohb", "asha-bore", "asha-cqr", "moasha")
 MULTI_OBJECTIVE = ("moasha", "morea", "morandom")
 
 
@@ -34,9 +37,12 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
                    reduction_factor: float = 2) -> Any:
     """A Syne Tune scheduler by short name, on ``blackbox``'s configuration space.
 
-    Single objective (first of ``metrics``, minimised): ``asha``, ``hyperband`` (ASHA with
-    brackets), ``bohb``, ``random``, ``bo`` (TPE), ``rea``. Multi-objective (all ``metrics``,
-    minimised): ``moasha``, ``morea`` (MultiObjectiveRegularizedEvolution), ``morandom``.
+    Single objective (first of ``metrics``, minimised), each Syne Tune's own class of
+    ``syne_tune.optimizer.baselines``: multi-fidelity ``asha`` (ASHA), ``hyperband`` (ASHA with 3
+    brackets), ``bohb`` (BOHB), ``asha-bore`` (ASHABORE), ``asha-cqr`` (ASHACQR); at the last
+    fidelity ``random`` (RandomSearch), ``bo`` (TPE), ``rea`` (REA), ``bore`` (BORE), ``cqr`` (CQR).
+    Multi-objective (all ``metrics``, minimised):
+    ``moasha``, ``morea`` (MultiObjectiveRegularizedEvolution), ``morandom``.
     Multi-fidelity schedulers run on the blackbox's fidelity attribute (``hp_epoch`` where the table
     records every epoch, else ``hp_level``: the table's recorded evaluations, see the module doc), so
     every rung ``grace_period * reduction_factor**k`` is a fidelity the table holds; ``grace_period``
@@ -69,6 +75,13 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
     if name == "bohb":
         return B.BOHB(cs, metric=metrics[0], time_attr=attr, max_t=max_t, grace_period=grace,
                       reduction_factor=reduction_factor, random_seed=seed)
+    if name in ("asha-bore", "asha-cqr"):
+        cls = B.ASHABORE if name == "asha-bore" else B.ASHACQR
+        return cls(cs, metric=metrics[0], time_attr=attr, max_t=max_t, grace_period=grace,
+                   reduction_factor=reduction_factor, random_seed=seed)
+    if name in ("bore", "cqr"):
+        cls = B.BORE if name == "bore" else B.CQR
+        return cls(cs, metric=metrics[0], random_seed=seed)
     if name == "random":
         return B.RandomSearch(cs, metrics=metrics[:1], random_seed=seed)
     if name == "bo":
