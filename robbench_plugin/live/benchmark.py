@@ -1,48 +1,25 @@
-"""Live evaluation behind the benchmark query surface: train on demand, share every result.
-
-:class:`LiveBenchmark` answers ``query``/``query_many``/``curve``/``train_time``/``to_frame``/
-``cell_frame``/``pareto_front`` like a tabular :class:`~robbench_plugin.objective.Benchmark`,
-training the architecture's class with the package's trainer the first time it is asked for and
-keeping the result in a :class:`~robbench_plugin.store.ResultsStore` (a database shared by every
-worker, on one machine or many: see :mod:`robbench_plugin.store`). Each run is trained once: a
-worker claims it, others wait for it, a dead worker's run is taken over from its last epoch.
-
-A run's key is the dataset, the recipe's key, the precision actually used (``fp32``/``bf16``),
-the device type (``cpu``/``cuda``/``mps``), the class uid and the training seed. CPU training
-always uses one torch thread per run (the thread count changes the numbers in the last bits;
-parallelism comes from workers), and the caller's thread setting is restored afterwards.
-
-Pruning and lower fidelities save compute: a query at ``fidelity=e`` trains only up to epoch
-``e``; an ``on_epoch`` callback that returns False stops training there. Either way the curve so
-far and the trainer's checkpoint are stored (``partial``), and asking later for more epochs resumes
-from the checkpoint, giving the numbers of one uninterrupted run. Needs the ``train`` extra.
-"""
+"""The query surface of a live benchmark: the table's axes and queries answered by training on
+demand, and training many classes ahead of the queries (see :mod:`robbench_plugin.live`)."""
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Union
+from typing import Callable, Iterable, Union
 
 import numpy as np
 import pandas as pd
 
-from .costs import DATASET_SPECS, all_costs, arch_costs
-from .errors import InvalidChoiceError, InvalidValueError, RobBenchError, check_choice
-from . import data_identity
-from .metrics import COST_METRICS, MetricArg, metric_direction, resolve_metric_name, seed_label
-from .space import Arch, ArchLike, representative_indices
-from .store import LeaseLostError, ResultsStore, RunKey, current_node, new_owner
-from .table import Table, TableMeta, records_to_frame
-from .train.recipe import Recipe, aliases_for_recipe
-
-log = logging.getLogger(__name__)
-
-EpochCallback = Callable[[dict], Optional[bool]]
-PRECISIONS = ("auto", "fp32", "bf16")
+from ..costs import DATASET_SPECS, all_costs, arch_costs
+from ..errors import InvalidChoiceError, InvalidValueError, RobBenchError, check_choice
+from ..metrics import COST_METRICS, MetricArg, metric_direction, resolve_metric_name, seed_label
+from ..space import Arch, ArchLike, representative_indices
+from ..store import ResultsStore, current_node
+from ..table import Table, TableMeta, records_to_frame
+from ..train.recipe import Recipe, aliases_for_recipe
+from .runs import PRECISIONS, LiveRuns
 
 
-class LiveBenchmark:
+class LiveBenchmark(LiveRuns):
     """Train-on-demand benchmark for one dataset, recipe and training seed.
 
     ``store``: a :class:`~robbench_plugin.store.ResultsStore`, or what it takes (a SQLAlchemy URL,
@@ -116,137 +93,6 @@ class LiveBenchmark:
         """Changes whenever a class is finished (what a cache of derived values is keyed by)."""
         return len(self._done_records())
 
-    # --- run identity -----------------------------------------------------------------
-    def _device_and_precision(self) -> tuple[str, str]:
-        if self._resolved is None:
-            from .train.loop import resolve_precision, select_device
-
-            dev = select_device(self.device)
-            self._resolved = (dev.type, resolve_precision(self.precision, dev.type))
-        return self._resolved
-
-    @property
-    def data_key(self) -> str:
-        """What keys this benchmark's results by data (:func:`~robbench_plugin.data_identity.data_key`
-        of the dataset under ``data_root``), read once."""
-        if self._data_key is None:
-            self._data_key = data_identity.data_key(self.dataset, self.data_root, self.recipe.data_split)
-        return self._data_key
-
-    def run_key(self, arch: ArchLike) -> RunKey:
-        """The store's key of ``arch``'s class under this benchmark's settings."""
-        device_type, precision = self._device_and_precision()
-        return RunKey(self.data_key, self.recipe.key(), precision, device_type, Arch.parse(arch).uid,
-                      self.train_seed)
-
-    def _key_fields(self) -> dict:
-        device_type, precision = self._device_and_precision()
-        return {"dataset": self.data_key, "recipe_key": self.recipe.key(), "precision": precision,
-                "device_type": device_type}
-
-    def _done_records(self) -> list[dict]:
-        return [r.record for r in self.store.runs(status="done", **self._key_fields())
-                if r.record is not None and int(r.key.seed) == self.train_seed]
-
-    def _check_until(self, until: int | None) -> int:
-        if until is None:
-            return self.recipe.epochs
-        if isinstance(until, bool) or not isinstance(until, (int, np.integer)) or not 1 <= until <= self.recipe.epochs:
-            raise InvalidValueError(f"epochs to train must be in 1..{self.recipe.epochs}, got {until!r}")
-        return int(until)
-
-    # --- training ---------------------------------------------------------------------
-    def result(self, arch: ArchLike, on_epoch: EpochCallback | None = None, until: int | None = None,
-               owner: str | None = None) -> dict:
-        """The record of ``arch``'s class trained up to epoch ``until`` (default: the recipe's last),
-        training (or resuming) it first if the store holds fewer epochs.
-
-        ``on_epoch`` sees every epoch record in order (stored ones replayed, then new ones);
-        returning False stops there: the record then ends at that epoch and has
-        ``stopped_early=True`` (what a pruned trial gets), and the run stays in the store as
-        ``partial`` with its checkpoint. ``owner``: the worker identity to claim with (default a new
-        one per call; a restarted worker that passes its old identity resumes at once).
-        """
-        a = Arch.parse(arch)
-        target = self._check_until(until)
-        key = self.run_key(a)
-        owner = owner or new_owner()
-        while True:
-            claim = self.store.wait_claim(key, owner, target)
-            if claim.state == "ready":
-                return self._replay(claim.run.record, target, on_epoch)
-            try:
-                return self._train_claimed(a, key, owner, claim.run, target, on_epoch)
-            except LeaseLostError as exc:  # another worker has the run now: wait for its result
-                log.warning("%s; waiting for the worker that owns it now", exc)
-                continue
-
-    def _replay(self, record: dict, target: int, on_epoch: EpochCallback | None) -> dict:
-        out = dict(record)
-        epochs = [e for e in record["epochs"] if e["epoch"] <= target]
-        out["stopped_early"] = False
-        if on_epoch is not None:
-            for i, ep in enumerate(epochs):
-                if on_epoch(dict(ep)) is False:
-                    epochs = epochs[:i + 1]
-                    out["stopped_early"] = epochs[-1]["epoch"] < target
-                    break
-        out["epochs"] = epochs
-        return out
-
-    def _train_claimed(self, a: Arch, key: RunKey, owner: str, run, target: int,
-                       on_epoch: EpochCallback | None) -> dict:
-        import torch
-
-        from .train.loop import state_from_bytes, state_to_bytes, train
-
-        state = state_from_bytes(run.checkpoint) if run.checkpoint is not None else None
-        stored = list(state["epochs"]) if state is not None else []
-        saved = [len(stored)]  # epochs in the store; the last one's save marks the run done
-        with self.store.lease(key, owner) as heartbeat:
-            try:
-                for i, ep in enumerate(stored):  # replay what the store holds, then train on
-                    if on_epoch is not None and on_epoch(dict(ep)) is False:
-                        rec = self._record(a, stored[:i + 1])
-                        rec["stopped_early"] = stored[i]["epoch"] < target
-                        return rec
-                if self._splits is None:
-                    from .train import load_splits
-
-                    self._splits = load_splits(self.dataset, self.data_root, self.recipe.data_split)
-                node = current_node()
-
-                def save_state(st: dict) -> None:
-                    heartbeat.check()  # a lost lease stops training here, before this epoch is offered
-                    done = len(st["epochs"]) == self.recipe.epochs
-                    self.store.save_progress(key, owner, self._record(a, st["epochs"]),
-                                             None if done else state_to_bytes(st), node,
-                                             new_epochs=len(st["epochs"]) - saved[0], done=done)
-                    saved[0] = len(st["epochs"])
-
-                threads = torch.get_num_threads()
-                device_type, _ = self._device_and_precision()
-                if device_type == "cpu":
-                    torch.set_num_threads(1)
-                try:
-                    result = train(a.uid, self.dataset, self.recipe, seed=self.train_seed, device=self.device,
-                                   splits=self._splits, callback=on_epoch, precision=self.precision,
-                                   initial_state=state, save_state=save_state, until=target)
-                finally:
-                    torch.set_num_threads(threads)
-                rec = self._record(a, result.epochs)
-                rec["stopped_early"] = len(result.epochs) < target
-                return rec
-            finally:
-                if saved[0] < self.recipe.epochs:
-                    self.store.release(key, owner)  # partial: free for the next worker at once
-
-    def _record(self, a: Arch, epochs: list[dict]) -> dict:
-        device_type, precision = self._device_and_precision()
-        costs = arch_costs(a, self.dataset, C=self.recipe.C, N=self.recipe.N)
-        return {"arch": a.string, "uid": a.uid, "dataset": self.dataset, "recipe_key": self.recipe.key(),
-                "seed": self.train_seed, "device": device_type, "precision": precision,
-                "epochs": [dict(e) for e in epochs], "params": costs["params"], "flops": costs["flops"]}
 
     def prefetch(self, archs: Iterable[ArchLike], workers: int = 2, backend: str = "local",
                  ray_address: str | None = None, progress: bool = False, until: int | None = None,
@@ -260,7 +106,7 @@ class LiveBenchmark:
         Workers claim runs in the store like any other worker, so the store must be reachable by
         all of them (a file every process sees, or a database server).
         """
-        from .train.builder import map_jobs
+        from ..train.builder import map_jobs
 
         target = self._check_until(until)
         if not self.store.is_shared:
@@ -390,7 +236,7 @@ class LiveBenchmark:
 
     def _stored(self):
         """A tabular benchmark of the classes trained to the end so far."""
-        from .objective import Benchmark
+        from ..objective import Benchmark
 
         recs = self._done_records()
         if not recs:
@@ -427,6 +273,7 @@ class LiveBenchmark:
         return f"<LiveBenchmark dataset={self.dataset!r} recipe={self.recipe.name!r} seed={self.train_seed}>"
 
 
+
 _BENCHES: dict[str, LiveBenchmark] = {}
 
 
@@ -447,4 +294,3 @@ def _prefetch_job(job: tuple) -> dict:
     started = time.time()
     rec = bench.result(uid, until=until)
     return {"uid": uid, "epochs": len(rec["epochs"]), "node": current_node(), "seconds": time.time() - started}
-
