@@ -16,7 +16,7 @@ LAYERS: list[tuple[str, set[str]]] = [
               "metrics", "release_time"}),
     ("training", {"train", "train.attacks", "train.augment", "train.data", "train.model", "train.loop", "train.builder",
                   "build_table"}),
-    ("benchmark", {"objective", "problem", "grid"}),
+    ("benchmark", {"objective", "objective.*", "problem", "grid"}),
     ("benchmark kinds and analyses", {"surrogate", "surrogate.*", "live", "live.*", "proxies", "op_effects", "report"}),
     ("loader", {"loader"}),
     ("adapters", {"adapters", "adapters.*"}),
