@@ -376,6 +376,10 @@ def main(argv=None) -> int:
     mine = {r["protocol"] for r in runs}
     runs += [r for r in others if r["protocol"] not in mine]
     shown = (["small"] if others else []) + names if args.schedule_study else None
+    if shown:  # every protocol on the same classes: those all of them have finished, at any stop
+        have = {(r["protocol"], r["uid"], r["seed"]) for r in runs}
+        classes = [u for u in classes if all((p, u, s) in have for p in shown for s in SEEDS)]
+        print(f"{len(classes)} classes finished by every protocol", flush=True)
     result = {**analyse(runs, classes, shown), **references(classes)}
     if (out / "timing.json").is_file():  # costs measured alone (--timing)
         costs = json.loads((out / "timing.json").read_text())["cpu_s"]
