@@ -203,6 +203,7 @@ def test_bad_augmentation_values(tmp_path):
     recipe = Recipe.preset("tiny").replace(augment="crop-flip", augment_padding=9)
     with pytest.raises(InvalidValueError, match="augment_padding 9 is larger than the 8x8 images of digits"):
         train(1000, "digits", recipe, device="cpu", checkpoint_dir=tmp_path / "ck")
-    with pytest.raises(InvalidValueError, match="give one in pixels for digits"):
-        train(1000, "digits", recipe.replace(augment_padding=None), device="cpu")
     assert not (tmp_path / "ck").exists()  # refused before any work
+    from robbench_plugin.train.augment import resolve_padding  # elsewhere: the reference's eighth of the side
+
+    assert [resolve_padding(None, d, s) for d, s in (("cifar10", 32), ("imagenet", 16), ("digits", 8))] == [4, 2, 1]

@@ -19,6 +19,12 @@ def register(command: AddCommand) -> None:
     s.add_argument("--recipe", default="quick", choices=sorted(PRESETS), help="recipe preset")
     s.add_argument("--epochs", type=va.int_at_least(1), default=None, help="override the recipe's epochs")
     s.add_argument("--seed", type=va.int_at_least(0), default=0, help="training seed")
+    s.add_argument("--augment", default=None, choices=["none", "crop-flip"],
+                   help="override the recipe's augmentation (crop-flip: random crop of a zero-padded copy + "
+                        "horizontal flip, before the attack)")
+    s.add_argument("--augment-padding", type=va.int_at_least(0), default=None,
+                   help="crop padding in pixels (default: the reference's, 4 on CIFAR, 2 on ImageNet16, else "
+                        "an eighth of the image side)")
     s.add_argument("--device", default="auto", type=va.device, help="auto|cpu|cuda|cuda:N|mps")
     s.add_argument("--data-root", default=None, type=va.in_path,
                    help="folder with the dataset files (not needed for digits)")
@@ -58,6 +64,8 @@ def run_train(args: argparse.Namespace) -> int:
     recipe = Recipe.preset(args.recipe)
     if args.epochs is not None:
         recipe = recipe.replace(epochs=args.epochs)
+    if args.augment is not None or args.augment_padding is not None:
+        recipe = recipe.replace(augment=args.augment or recipe.augment, augment_padding=args.augment_padding)
     select_device(args.device)
     result = train(parse_arch(args.arch), args.dataset, recipe, seed=args.seed, device=args.device,
                    data_root=args.data_root, checkpoint_dir=args.checkpoint_dir, resume=args.resume, progress=True,

@@ -15,18 +15,17 @@ import torch.nn.functional as F
 from ..errors import InvalidValueError
 
 # The reference's padding per data set (utils_data.py: RandomCrop(32, padding=4) for CIFAR-10 and
-# CIFAR-100, RandomCrop(16, padding=2) for ImageNet16-120): what ``augment_padding=None`` means.
+# CIFAR-100, RandomCrop(16, padding=2) for ImageNet16-120): what ``augment_padding=None`` means there;
+# on the other data sets the same eighth of the image side.
 REFERENCE_PADDING = {"cifar10": 4, "cifar100": 4, "imagenet": 2}
 
 
 def resolve_padding(padding: int | None, dataset: str, side: int) -> int:
     """The crop padding in pixels for ``dataset``'s images of ``side`` x ``side`` pixels:
-    ``padding``, or the reference's for the data set when None; larger than the image is refused."""
+    ``padding``, or when None the reference's for the data set (an eighth of the side elsewhere: 1 at
+    8x8); larger than the image is refused."""
     if padding is None:
-        if dataset not in REFERENCE_PADDING:
-            raise InvalidValueError(f"recipe augment_padding: the reference defines a crop padding for "
-                                    f"{', '.join(REFERENCE_PADDING)} only; give one in pixels for {dataset}")
-        padding = REFERENCE_PADDING[dataset]
+        padding = REFERENCE_PADDING.get(dataset, side // 8)
     if padding > side:
         raise InvalidValueError(f"recipe augment_padding {padding} is larger than the {side}x{side} images of "
                                 f"{dataset}; valid: 0..{side}")

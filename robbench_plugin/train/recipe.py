@@ -84,7 +84,7 @@ class Recipe:
       (the last fraction of steps decays linearly to zero) for constant.
     - ``augment`` in none|crop-flip: the training batch, before the attack, randomly cropped from
       a copy zero-padded by ``augment_padding`` pixels (None: the reference's for the data set, 4
-      for CIFAR, 2 for ImageNet16-120) and mirrored left-right with probability 0.5
+      for CIFAR, 2 for ImageNet16-120, an eighth of the image side elsewhere) and mirrored left-right with probability 0.5
       (:mod:`.augment`).
     - ``data_split`` in nb201|full, for CIFAR-10, CIFAR-100 and ImageNet16-120: ``nb201`` uses
       NAS-Bench-201's split files where they lie beside the data (:mod:`.data`), ``full`` trains on
