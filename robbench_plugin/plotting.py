@@ -26,3 +26,16 @@ def pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def save_figure(fig: Any, path: Any) -> Any:
+    """Write ``fig`` to ``path`` atomically (a reader never sees half a file), close it and return
+    ``path`` as a :class:`~pathlib.Path`."""
+    from pathlib import Path
+
+    from .fileutil import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp)
+    pyplot().close(fig)
+    return Path(path)

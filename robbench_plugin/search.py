@@ -14,13 +14,13 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .fileutil import atomic_path, atomic_write_json
+from .fileutil import atomic_write_json
 from .loader import DEFAULT_BENCHMARK
 
 
 def plot_front(spec, evaluated: np.ndarray, found: np.ndarray, path: str | Path, title: str) -> Path:
     """Scatter of the table, its true front, the evaluated and the found points (objectives 0, 1)."""
-    from .plotting import pyplot
+    from .plotting import pyplot, save_figure
 
     plt = pyplot()
 
@@ -40,10 +40,7 @@ def plot_front(spec, evaluated: np.ndarray, found: np.ndarray, path: str | Path,
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def random_search_hypervolume(spec, trials: int, seed: int) -> float:

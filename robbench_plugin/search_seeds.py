@@ -19,7 +19,6 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .fileutil import atomic_path
 
 BASELINE = "random"
 ALPHA = 0.05
@@ -85,7 +84,7 @@ def verdict(info: dict) -> str:
 
 def plot_regret(info: dict, path: str | Path, title: str) -> Path:
     """Regret against trials: each searcher's median over seeds, its quartiles shaded."""
-    from .plotting import pyplot
+    from .plotting import pyplot, save_figure
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.2), dpi=120)
@@ -99,10 +98,7 @@ def plot_regret(info: dict, path: str | Path, title: str) -> Path:
     ax.legend(fontsize=7, loc="upper right")
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def seeds_frame(info: dict) -> pd.DataFrame:
