@@ -11,6 +11,7 @@ out=${OUT:-docs}
 python scripts/package_embedded.py --benchmark "$bench" --report "$out/$bench-report"  # thresholds + report
 python benchmarks/benchmark_goals.py --benchmark "$bench" --seeds 20 --out "$out/goals-$bench.json"  # goals
 ( time robbench search --benchmark "$bench" --out "$out/search-$bench" ) 2>&1 | tail -n 12  # README main job
+[[ "$bench" == fashion-mnist ]] && OUT="$out" bash benchmarks/main_job.sh         # README's first screen
 python benchmarks/bench_optuna.py --benchmark "$bench"                            # Optuna overhead
 python benchmarks/bench_optuna.py --benchmark "$bench" --report-curve             # ... with per-epoch reports
 python benchmarks/bench_syne_tune.py --benchmark "$bench"                         # MOASHA overhead
@@ -19,6 +20,12 @@ python benchmarks/time_noise.py --benchmark "$bench"                            
 robbench compare --tasks "$bench:clean,robust;$bench:robust,params;$bench:clean,robust,flops" --budget 200 \
     --n-seeds 10 --workers 2 --out "$out/compare-$bench" \
     --searchers random,optuna:tpe,optuna:nsga2,syne-tune:moasha,syne-tune:morea
+# does multi-fidelity pay off? Syne Tune's own schedulers against random search, 20 seeds
+robbench compare --benchmark "$bench" --objectives robust --budget 100 --n-seeds 20 --workers 2 \
+    --out "$out/compare-$bench-mf/robust" \
+    --searchers random,optuna:tpe,syne-tune:bo,syne-tune:asha,syne-tune:hyperband,syne-tune:bohb
+robbench compare --benchmark "$bench" --objectives clean,robust --budget 100 --n-seeds 20 --workers 2 \
+    --out "$out/compare-$bench-mf/cleanrobust" --searchers random,syne-tune:moasha
 robbench proxies --benchmark "$bench" --n 300 --out "$out/proxies-$bench.csv" --plot "$out/proxies-$bench.png"
 if [[ -n "${NASLIB_VENV:-}" && -n "${NASLIB_SRC:-}" ]]; then
     # NASLib's searchers and zero-cost predictors run in NASLib's own environment, into the same outputs
