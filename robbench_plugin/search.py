@@ -19,7 +19,8 @@ from .loader import DEFAULT_BENCHMARK
 
 
 def plot_front(spec, evaluated: np.ndarray, found: np.ndarray, path: str | Path, title: str) -> Path:
-    """Scatter of the table, its true front, the evaluated and the found points (objectives 0, 1)."""
+    """Scatter of the table, its true front, the evaluated and the found points (objectives 0, 1),
+    with an inset that zooms on the true and the found front (where the search is decided)."""
     from .plotting import pyplot, save_figure
 
     plt = pyplot()
@@ -28,17 +29,32 @@ def plot_front(spec, evaluated: np.ndarray, found: np.ndarray, path: str | Path,
     table = spec.table_frame()
     true = spec.true_front().sort_values(m[0])
     fig, ax = plt.subplots(figsize=(6, 4.5), dpi=120)
-    ax.scatter(table[m[0]], table[m[1]], s=4, c="0.8", label=f"table ({len(table)} classes)")
-    ax.plot(true[m[0]], true[m[1]], "k.-", lw=1, ms=5, label=f"true front ({len(true)})")
-    if len(evaluated):
-        ax.scatter(evaluated[:, 0], evaluated[:, 1], s=10, c="tab:blue", alpha=0.6, label="evaluated")
-    if len(found):
-        ax.scatter(found[:, 0], found[:, 1], s=36, facecolors="none", edgecolors="tab:red", lw=1.5,
-                   label="found front")
+
+    def draw(where, labels: bool) -> None:
+        where.scatter(table[m[0]], table[m[1]], s=4, c="0.8", label=f"table ({len(table)} classes)" if labels else None)
+        where.plot(true[m[0]], true[m[1]], "k.-", lw=1, ms=5, label=f"true front ({len(true)})" if labels else None)
+        if len(evaluated):
+            where.scatter(evaluated[:, 0], evaluated[:, 1], s=10, c="tab:blue", alpha=0.6,
+                          label="evaluated" if labels else None)
+        if len(found):
+            where.scatter(found[:, 0], found[:, 1], s=36, facecolors="none", edgecolors="tab:red", lw=1.5,
+                          label="found front" if labels else None)
+
+    draw(ax, True)
+    fronts = np.vstack([true[m[:2]].to_numpy()] + ([found[:, :2]] if len(found) else []))
+    low, high = fronts.min(axis=0), fronts.max(axis=0)
+    span = np.ptp(table[m[:2]].to_numpy(), axis=0)
+    pad = np.maximum((high - low) * 0.6, span * 0.01)
+    inset = ax.inset_axes([0.56, 0.08, 0.41, 0.41])
+    draw(inset, False)
+    inset.set_xlim(low[0] - pad[0], high[0] + pad[0])
+    inset.set_ylim(low[1] - pad[1], high[1] + pad[1])
+    inset.tick_params(labelsize=6)
+    ax.indicate_inset_zoom(inset, edgecolor="0.4")
     ax.set_xlabel(f"{m[0]} ({spec.directions[0]})")
     ax.set_ylabel(f"{m[1]} ({spec.directions[1]})")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return save_figure(fig, path)
 
