@@ -43,7 +43,7 @@ def _get_regret_info(spec, runs: pd.DataFrame, searchers: Sequence[str], seeds: 
     the one-sided Mann-Whitney p-value that its final regrets are lower than random search's,
     Holm-adjusted over the searchers compared."""
     from .compare.indicators import regret_curves
-    from .stats import holm, median_ci, rank_test_less
+    from .stats import holm, median_ci, rank_test
 
     # at most 50 points of the budget (every hypervolume costs), always the last trial
     grid = np.unique(np.linspace(1, trials, min(trials, 50)).round().astype(int))
@@ -59,7 +59,8 @@ def _get_regret_info(spec, runs: pd.DataFrame, searchers: Sequence[str], seeds: 
                                 "median": float(np.median(finals)), "ci": (low, high)}
     others = [s for s in searchers if s != BASELINE]
     if BASELINE in info["searchers"] and others:
-        raw = [rank_test_less(info["searchers"][s]["finals"], info["searchers"][BASELINE]["finals"]) for s in others]
+        raw = [rank_test(info["searchers"][s]["finals"], info["searchers"][BASELINE]["finals"], alternative="less")
+               for s in others]
         for s, p, adj in zip(others, raw, holm(raw)):
             info["searchers"][s]["p_vs_random"] = p
             info["searchers"][s]["p_vs_random_holm"] = adj

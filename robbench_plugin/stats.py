@@ -103,26 +103,17 @@ def nemenyi_cd(k: int, blocks: int, alpha: float = 0.05) -> float:
     return float(q * np.sqrt(k * (k + 1) / (6.0 * blocks)))
 
 
-def rank_test(a, b) -> float:
-    """Two-sided Mann-Whitney U p-value that ``a`` and ``b`` (e.g. per-seed figures of two
-    searchers) come from the same distribution (1.0 when every value is the same)."""
+def rank_test(a, b, alternative: str = "two-sided") -> float:
+    """Mann-Whitney U p-value that ``a`` and ``b`` (e.g. per-seed figures of two searchers) come from
+    the same distribution, against ``alternative``: ``two-sided``, or ``less`` (``a`` tends to be
+    smaller, e.g. one searcher's regrets against random search's) or ``greater``; 1.0 when every
+    value is the same."""
     from scipy.stats import mannwhitneyu
 
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if np.all(np.concatenate([a, b]) == a[0]):
         return 1.0
-    return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
-
-
-def rank_test_less(a, b) -> float:
-    """One-sided Mann-Whitney U p-value of the hypothesis that ``a`` tends to be smaller than ``b``
-    (e.g. one searcher's per-seed regrets against random search's); 1.0 when every value is the same."""
-    from scipy.stats import mannwhitneyu
-
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if np.all(np.concatenate([a, b]) == a[0]):
-        return 1.0
-    return float(mannwhitneyu(a, b, alternative="less").pvalue)
+    return float(mannwhitneyu(a, b, alternative=alternative).pvalue)
 
 
 def median_ci(values, level: float = 0.95) -> tuple[float, float]:

@@ -110,7 +110,6 @@ def run(args: argparse.Namespace) -> int:
 def _over_seeds(args: argparse.Namespace, s: dict, seeds: int) -> dict:
     """The sampler, TPE, NSGA-II and random search over ``seeds`` seeds (search_seeds); writes
     seeds.csv and regret.png and adds the figures to summary.json."""
-    import json
     from pathlib import Path
 
     from .. import search_seeds
@@ -130,6 +129,5 @@ def _over_seeds(args: argparse.Namespace, s: dict, seeds: int) -> dict:
     search_seeds.plot_regret(info, out / "regret.png", f"{s['benchmark']}/{s['dataset']}: "
                              f"{', '.join(s['objectives'])}, {seeds} seeds of {s['trials']} trials")
     over = search_seeds.summary_of(info)
-    summary = json.loads((out / "summary.json").read_text())
-    atomic_write_json(out / "summary.json", {**summary, "over_seeds": over})
+    atomic_write_json(out / "summary.json", {**s, "over_seeds": over})  # s: what run_search wrote there
     return over

@@ -24,9 +24,10 @@ SEARCHERS = {
     "naslib:re": ("naslib", "re"), "naslib:ls": ("naslib", "ls"), "naslib:rs": ("naslib", "rs"),
     "naslib:bananas": ("naslib", "bananas"), "naslib:npenas": ("naslib", "npenas"),
 }
-# searchers of one objective only (a task of several is refused before any run)
-SINGLE_OBJECTIVE = tuple(f"syne-tune:{n}" for n in ("asha", "hyperband", "bohb", "asha-bore", "asha-cqr", "random",
-                                                   "bo", "rea", "bore", "cqr"))
+# searchers of one objective only (a task of several is refused before any run): Syne Tune's, but its
+# multi-objective ones (its adapter's MULTI_OBJECTIVE; named here so that this module needs no Syne Tune)
+SINGLE_OBJECTIVE = tuple(s for s, (framework, name) in SEARCHERS.items()
+                         if framework == "syne_tune" and name not in ("moasha", "morea", "morandom"))
 FRAMEWORK_PACKAGE = {"core": None, "optuna": "optuna", "syne_tune": "syne_tune", "naslib": "naslib"}
 
 

@@ -41,6 +41,7 @@ from ..data_identity import NB201_SPLIT_FILES
 from ..errors import DataFileError, InvalidValueError, check_choice
 # the split's definition and the shipped split live with the files (no torch there)
 from ..fashion_mnist import FASHION_MNIST, FashionMNISTSplit
+from .recipe import DATA_SPLITS
 
 DATASETS = tuple(DATASET_SPECS)  # digits and the release datasets
 MEAN_STD = {
@@ -51,7 +52,7 @@ MEAN_STD = {
     "cifar100": ([x / 255 for x in (129.3, 124.1, 112.4)], [x / 255 for x in (68.2, 65.4, 70.4)]),
     "imagenet": ([x / 255 for x in (122.68, 116.66, 104.01)], [x / 255 for x in (63.22, 61.26, 65.09)]),
 }
-DATA_SPLITS = ("nb201", "full")
+
 
 
 @dataclass
