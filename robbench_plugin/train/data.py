@@ -54,7 +54,6 @@ MEAN_STD = {
 }
 
 
-
 @dataclass
 class Splits:
     """Tensors per split: x float32 (N, C, H, W) in [0, 1]; y int64 in 0..classes-1."""
