@@ -11,7 +11,8 @@ For a table (seed-mean values unless said otherwise), over its classes:
   more seeds (seed labels "0" and "1": the first two);
 - Kendall tau with NAS-Bench-201's CIFAR-10 test accuracy after 200 epochs (the public anchor in
   tests/data/nb201_cifar10_200ep.csv.gz), robust and clean;
-- Kendall tau of robust accuracy at the last recorded epoch <= 25% of training with the final one;
+- Kendall tau of robust accuracy at the last recorded epoch <= 25% (and <= 50%) of training with
+  the final one, and at every recorded epoch (what a multi-fidelity searcher's early stops rest on);
 - the size of the true clean/robust Pareto front (over all 15625 cells, identical points merged);
 - (max - 99th percentile) / (max - median) of the robust accuracy over the cells, and how many cells
   share the maximum;
@@ -125,13 +126,16 @@ def table_goals(bench, seeds: int) -> dict:
     effects, anchor_effects = op_effects_with_anchor(frame[rob].to_numpy(), uids)
     out.update(op_effects_robust=effects.round(4).tolist(), op_effects_cifar10=anchor_effects.round(4).tolist(),
                op_effects_r_cifar10=effects_r(effects, anchor_effects))
-    fids = [f for f in bench.fidelities if f <= 0.25 * bench.final_fidelity(rob)]
+    final = bench.final_fidelity(rob)
     evaluated = set(bench.table.frame.query("metric == @rob").fidelity.unique())
-    early = max([f for f in fids if f in evaluated], default=None)
-    if early is not None:
-        e = bench.to_frame([rob], fidelity=early)
-        out.update(early_epoch=int(early), final_epoch=int(bench.final_fidelity(rob)),
-                   tau_early_final_robust=kendall(e[rob], frame[rob]))
+    by_epoch = {int(f): kendall(bench.to_frame([rob], fidelity=f)[rob], frame[rob])
+                for f in bench.fidelities if f in evaluated and f < final}
+    for name, share in (("early", 0.25), ("half", 0.5)):  # the last recorded epoch <= 25% (50%) of training
+        epoch = max([f for f in by_epoch if f <= share * final], default=None)
+        if epoch is not None:
+            out.update({f"{name}_epoch": epoch, f"tau_{name}_final_robust": by_epoch[epoch]})
+    if by_epoch:
+        out.update(final_epoch=int(final), tau_by_epoch_robust=by_epoch)
     cells = bench.cell_frame([rob])[rob].to_numpy()
     if len(cells) == NUM_ARCHS:
         out["front_size"] = int(len(bench.pareto_front(["clean", "robust"])))

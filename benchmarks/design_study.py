@@ -32,7 +32,8 @@ Per protocol it reports (``design.md``, ``design.json`` in ``--out``):
   cores, or other work beside them, inflate process time), and the digits recipe's beside them.
 
 Results are appended to ``runs.jsonl`` in ``--out`` as each run ends, so a stopped study resumes
-where it stopped. One run is trained twice to check that a run repeats bit for bit.
+where it stopped. One run trained by the invocation is trained again to check that a run repeats bit
+for bit (runs trained on another CPU differ in their last bits: new runs record their environment).
 """
 from __future__ import annotations
 
@@ -153,9 +154,11 @@ def run_job(job: tuple[str, int, int]) -> dict:
     result = train(uid, "fashion-mnist", recipe, seed=seed, device="cpu", splits=splits,
                    save_state=lambda state: last.update(model=state["model"]))
     cpu, wall = time.process_time() - t0, time.perf_counter() - w0
-    if name in NO_EXTRAS:
+    from robbench_plugin.train.builder import environment
+
+    if name in NO_EXTRAS:  # where it ran: another CPU gives other last bits (runs before 2026-12 say nothing)
         return {"protocol": name, "uid": uid, "seed": seed, "cpu_s": cpu, "wall_s": wall, "extra_cpu_s": 0.0,
-                "epochs": result.epochs}
+                "epochs": result.epochs, "environment": environment()}
     model = build_model(uid, 10, C=recipe.C, N=recipe.N, in_channels=1, mean=splits.mean_std[0],
                         std=splits.mean_std[1])
     model.load_state_dict(last["model"])
@@ -198,6 +201,14 @@ def _noise_ratio(values: np.ndarray) -> float:
     """Seed-to-seed standard deviation of one run (std of the difference of two seeds / sqrt 2) over
     the standard deviation of the seed means; ``values`` is classes x 2 seeds."""
     return float(np.std(values[:, 0] - values[:, 1]) / np.sqrt(2) / np.std(values.mean(1)))
+
+
+def bootstrap_tau(x: np.ndarray, y: np.ndarray, n: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of Kendall tau(x, y), classes resampled with replacement
+    (``n`` resamples, seed ``seed``): how far a tau on 150 classes is from the table's."""
+    rng = np.random.default_rng(seed)
+    taus = [kendall(x[i], y[i]) for i in (rng.integers(0, len(x), len(x)) for _ in range(n))]
+    return float(np.percentile(taus, 2.5)), float(np.percentile(taus, 97.5))
 
 
 def op_effects_r(uids: list[int], values: np.ndarray) -> float:
@@ -252,6 +263,8 @@ def analyse(runs: list[dict], classes: list[int], names: list[str] | None = None
             "early_epoch": early, "tau_early_final_robust": tau_by_epoch[early - 1],
             "half_epoch": half, "tau_half_final_robust": tau_by_epoch[half - 1],
             "tau_by_epoch_robust": tau_by_epoch[:-1],
+            "tau_early_final_robust_ci95": bootstrap_tau(by_epoch[early - 1].mean(1), mean_rob),
+            "tau_half_final_robust_ci95": bootstrap_tau(by_epoch[half - 1].mean(1), mean_rob),
             # the same for single runs: a searcher sees one run's curve, not a seed mean
             "tau_early_final_robust_run": float(np.mean([kendall(by_epoch[early - 1][:, s], rob[:, s])
                                                          for s in range(len(SEEDS))])),
@@ -289,6 +302,8 @@ def write_report(result: dict, out: Path) -> str:
             ("seed τ robust @1000", "seed_tau_robust_1000"), ("τ CIFAR-10 robust", "tau_cifar10_robust"),
             ("τ CIFAR-10 clean", "tau_cifar10_clean"), ("τ(early, final) robust", "tau_early_final_robust"),
             ("τ(half, final) robust", "tau_half_final_robust"),
+            ("τ(early, final) 95% CI", "tau_early_final_robust_ci95"),
+            ("τ(half, final) 95% CI", "tau_half_final_robust_ci95"),
             ("τ(early, final) robust, one run", "tau_early_final_robust_run"),
             ("τ(half, final) robust, one run", "tau_half_final_robust_run"),
             ("τ PGD-3/PGD-10", "tau_pgd3_pgd10"), ("top gap", "top_gap"), ("robust p5-p95", "robust_p5_p95"),
@@ -302,7 +317,7 @@ def write_report(result: dict, out: Path) -> str:
              "|---|---|" + "---|" * len(cols)]
     for name, r in result.items():
         lines.append(f"| {name} | {r['classes']} | " + " | ".join(
-            "" if k not in r else f"{r[k]:.1f}" if k.startswith(("cpu_s", "runs_")) else f"{r[k]:.3f}" for _, k in cols) + " |")
+            "" if k not in r else "{:.2f}-{:.2f}".format(*r[k]) if k.endswith("_ci95") else f"{r[k]:.1f}" if k.startswith(("cpu_s", "runs_")) else f"{r[k]:.3f}" for _, k in cols) + " |")
     lines.append("")
     lines += [f"- **{n}**: {r['varies']} ({r['split']['resolution']}x{r['split']['resolution']} px, "
               f"{r['split']['n_train']} training images; recipe key {r['recipe_key']}; early epoch {r['early_epoch']})"
@@ -361,6 +376,7 @@ def main(argv=None) -> int:
     if not args.analyse:
         from robbench_plugin.train.builder import map_jobs
 
+        trained: list[dict] = []  # by this invocation, on this machine: the repeat check below uses one
         done = {(r["protocol"], r["uid"], r["seed"]) for r in runs}
         order = ([(n, u, s) for u in classes for n in names for s in SEEDS] if args.interleave
                  else [(n, u, s) for n in names for u in classes for s in SEEDS])
@@ -370,6 +386,7 @@ def main(argv=None) -> int:
         for i, rec in enumerate(map_jobs(run_job, todo, workers=args.workers), 1):
             append_jsonl(runs_file, rec)
             runs.append(rec)
+            trained.append(rec)
             if i % 20 == 0 or i == len(todo):
                 print(f"{i}/{len(todo)} runs, {time.perf_counter() - start:.0f} s", flush=True)
     others = [r for path in args.also for r in _read_runs(path)]
@@ -393,8 +410,8 @@ def main(argv=None) -> int:
             if "seed_tau_robust" in r and name in costs:
                 r["runs_at_equal_cost"] = budget / costs[name]
                 r["seed_tau_robust_equal_cost_est"] = mean_of_runs_tau(r["seed_tau_robust"], budget / costs[name])
-    first = next((r for r in runs if r["protocol"] == names[0]), None)
-    if first is not None and not args.analyse:
+    first = next((r for r in trained if r["protocol"] == names[0]), None) if not args.analyse else None
+    if first is not None:
         from robbench_plugin.train.builder import map_jobs
 
         again = next(map_jobs(run_job, [(first["protocol"], first["uid"], first["seed"])], workers=1))

@@ -119,8 +119,19 @@ def test_a_build_is_resumed_only_in_its_environment(tmp_path, monkeypatch):
     assert record["environment"] == here
     stale = {**manifest, "environment": {**manifest["environment"], "cpu_capability": "some other SIMD level"}}
     (tmp_path / "manifest.json").write_text(json.dumps(stale))
-    with pytest.raises(DataFileError, match="differs in environment"):
+    with pytest.raises(DataFileError, match="differs in environment") as refused:
         build(tmp_path, _plan(), workers=1, progress=False)
+    assert "ATEN_CPU_CAPABILITY" not in str(refused.value)  # no level to go on at
+    if here["cpu_capability"] in ("AVX2", "AVX512"):  # a build made at a lower level: torch's setting goes on
+        lower = {**manifest, "environment": {**manifest["environment"], "cpu_capability": "DEFAULT"}}
+        (tmp_path / "manifest.json").write_text(json.dumps(lower))
+        with pytest.raises(DataFileError, match="ATEN_CPU_CAPABILITY=default robbench build"):
+            build(tmp_path, _plan(), workers=1, progress=False)
+        env = {**os.environ, "ATEN_CPU_CAPABILITY": "default"}
+        code = ("import torch; from robbench_plugin.train.builder import build_environment; "
+                "print(build_environment()['cpu_capability'])")
+        assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                              check=True).stdout.strip() == "DEFAULT"  # what the hint says does set the level
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     import robbench_plugin.train.builder as builder
 

@@ -3,7 +3,8 @@ a build archive kept in the repository (``data/*.build.tar.xz``: the records the
 packaged from) gives their recorded numbers bit for bit, with the recipe, seed and data of the
 archive's manifest, on one torch thread as the builder's workers train, on the CPU that trained
 them (every record names the environment it was trained in; kernels choose their code paths by CPU,
-so another CPU's last bits differ, and training grows them)."""
+so another CPU's last bits differ, and training grows them). On another CPU the final accuracies
+agree within the measured spread between environments."""
 from __future__ import annotations
 
 import json
@@ -29,10 +30,10 @@ ALL_ARCHIVES = sorted((ROOT / "data").glob("*.build.tar.xz"))
 ARCHIVES = [a for a in ALL_ARCHIVES if "environment" in _manifest(a)]
 
 
-def _records(archive: Path, n: int, environment: dict) -> tuple[dict, list[dict], dict[str, int]]:
+def _records(archive: Path, n: int, environment: dict | None) -> tuple[dict, list[dict], dict[str, int]]:
     """The manifest, the first ``n`` records of a build archive (after its checksum check) of ``n``
     different classes trained in ``environment`` (torch version, SIMD level and CPU; a record names
-    the environment it was trained in), and how many records each CPU trained ("not recorded" for
+    the environment it was trained in; None: in any), and how many records each CPU trained ("not recorded" for
     records from before CPUs were recorded)."""
     from robbench_plugin.build_table import opened_build
     from robbench_plugin.train.builder import read_manifest, read_shards
@@ -44,7 +45,7 @@ def _records(archive: Path, n: int, environment: dict) -> tuple[dict, list[dict]
         for rec in read_shards(folder):
             cpu = rec.get("environment", {}).get("cpu", "not recorded")
             cpus[cpu] = cpus.get(cpu, 0) + 1
-            if (len(records) < n and rec.get("environment") == environment
+            if (len(records) < n and (environment is None or rec.get("environment") == environment)
                     and all(rec["uid"] != r["uid"] for r in records)):  # two different classes
                 records.append(rec)
     return manifest, records, cpus
@@ -54,19 +55,30 @@ def _untimed(epochs: list[dict]) -> list[dict]:
     return [{k: v for k, v in e.items() if not k.endswith("time_s")} for e in epochs]
 
 
-@pytest.mark.parametrize("archive", ARCHIVES, ids=[a.name.split(".")[0] for a in ARCHIVES])
-def test_retraining_two_classes_reproduces_the_archive_bit_for_bit(archive):
-    from robbench_plugin.train import Recipe, train
-    from robbench_plugin.train.data import load_splits
+# Retrained in another environment (torch's SIMD level or the CPU model), the same recipe, seed and
+# data end up this far apart in final clean or robust accuracy at most: measured 0.034 over 8 classes
+# of fashion-mnist v1 (built on AVX512 CPUs) retrained on an AVX2 AMD EPYC; digits' records differ up
+# to 0.037. Per-epoch values differ more (0.158 after epoch 4): training is chaotic at high learning
+# rates, so only the final epoch is compared across environments.
+CROSS_ENVIRONMENT_FINAL_TOLERANCE = 0.06
 
+
+@pytest.mark.parametrize("archive", ARCHIVES, ids=[a.name.split(".")[0] for a in ARCHIVES])
+def test_retraining_two_classes_reproduces_the_archive(archive):
+    """Two classes retrained with the archive's recipe, seed and data: bit for bit where the archive
+    holds records trained in this environment (torch version, SIMD level and CPU model); where it
+    does not (a build records where each run was trained; CI machines vary), what does not depend
+    on the CPU is checked exactly (parameters, FLOPs, the recipe key, the epochs and metrics
+    recorded) and the final accuracies within CROSS_ENVIRONMENT_FINAL_TOLERANCE."""
+    from robbench_plugin.train import Recipe, train
     from robbench_plugin.train.builder import BUILD_ENVIRONMENT_KEYS, environment
+    from robbench_plugin.train.data import load_splits
 
     here = environment()
     manifest, records, cpus = _records(archive, 2, here)
-    assert manifest["environment"] == {k: here[k] for k in BUILD_ENVIRONMENT_KEYS}, \
-        "built under another torch version or SIMD level: retrain it there"
-    if not records:  # kernels choose their code paths by CPU: another CPU's records differ in their last bits
-        pytest.skip(f"no record of {archive.name} was trained on this CPU ({here['cpu']}); its records by CPU: {cpus}")
+    same_environment = bool(records) and manifest["environment"] == {k: here[k] for k in BUILD_ENVIRONMENT_KEYS}
+    if not same_environment:
+        manifest, records, _ = _records(archive, 2, None)
     assert len(records) == 2
     recipe = Recipe.from_dict(manifest["recipe"])
     assert recipe.key() == manifest["recipe_key"] == records[0]["recipe_key"]
@@ -76,10 +88,34 @@ def test_retraining_two_classes_reproduces_the_archive_bit_for_bit(archive):
     try:
         for rec in records:
             again = train(rec["uid"], manifest["dataset"], recipe, seed=rec["seed"], device="cpu", splits=splits)
-            assert _untimed(again.epochs) == _untimed(rec["epochs"]), f"uid {rec['uid']} seed {rec['seed']}"
             assert (again.params, again.flops) == (rec["params"], rec["flops"])
+            if same_environment:
+                assert _untimed(again.epochs) == _untimed(rec["epochs"]), f"uid {rec['uid']} seed {rec['seed']}"
+                continue
+            mine, theirs = _untimed(again.epochs), _untimed(rec["epochs"])
+            assert [sorted(e) for e in mine] == [sorted(e) for e in theirs]  # same epochs, same metrics
+            for key, value in theirs[-1].items():
+                if key.startswith("val_"):
+                    assert abs(mine[-1][key] - value) <= CROSS_ENVIRONMENT_FINAL_TOLERANCE, \
+                        f"uid {rec['uid']} seed {rec['seed']} {key}: {mine[-1][key]} here, {value} in {archive.name}"
     finally:
         torch.set_num_threads(threads)
+
+
+def test_some_archive_holds_records_of_this_environment():
+    """The bit-for-bit branch above runs here for at least one archive: some archive holds records
+    trained in this environment (torch version, SIMD level and CPU model). Outside CI a machine of
+    another kind skips this (CI turns a skip into a failure): its builds cannot be reproduced here."""
+    from robbench_plugin.train.builder import BUILD_ENVIRONMENT_KEYS, environment
+
+    here = environment()
+    found = {}
+    for archive in ARCHIVES:
+        manifest, records, cpus = _records(archive, 1, here)
+        if records and manifest["environment"] == {k: here[k] for k in BUILD_ENVIRONMENT_KEYS}:
+            return
+        found[archive.name] = (manifest["environment"], cpus)
+    pytest.skip(f"no build archive holds a record trained in this environment ({here}): {found}")
 
 
 def test_every_archive_has_its_checksum_and_a_manifest():
@@ -93,10 +129,13 @@ def test_every_archive_has_its_checksum_and_a_manifest():
 
 @pytest.mark.parametrize("archive", ARCHIVES, ids=[a.name.split(".")[0] for a in ARCHIVES])
 def test_an_archive_holds_the_build_plan_its_dataset_ships_with(archive):
-    """The recipe preset and plan of the archive's data set are the ones it was built with: changing
-    a preset after its table was built would make `robbench build` and live mode train another benchmark."""
+    """The recipe preset the archive was built with (its name in the manifest: the data set's own, or
+    a version such as fashion-mnist-v2) and its data set's plan are the ones the archive holds:
+    changing a preset after its table was built would make `robbench build` and live mode train
+    another benchmark."""
     from robbench_plugin.train.builder import BuildPlan
+    from robbench_plugin.train.recipe import Recipe
 
     manifest = _manifest(archive)
-    plan = BuildPlan.for_dataset(manifest["dataset"]).to_dict()
+    plan = BuildPlan.for_dataset(manifest["dataset"], Recipe.preset(manifest["recipe"]["name"])).to_dict()
     assert {k: manifest.get(k) for k in plan} == plan

@@ -99,9 +99,24 @@ def _write_manifest(out_dir: Path, plan: BuildPlan, run_identity: dict | None = 
         if differ:
             raise DataFileError(f"{out_dir} holds a build of another plan (differs in {', '.join(differ)}: "
                                 + "; ".join(f"{k} {have.get(k)!r} there, {wanted[k]!r} now" for k in differ[:3])
-                                + "): use another --out directory")
+                                + "): use another --out directory" + _lower_simd_hint(have, wanted))
         return
     atomic_write_json(out_dir / "manifest.json", wanted)
+
+
+# torch's SIMD levels on x86, lowest first: ATEN_CPU_CAPABILITY=<level in lower case> makes torch use
+# a lower level's kernels than the CPU has (it cannot raise it)
+SIMD_LEVELS = ("DEFAULT", "AVX2", "AVX512")
+
+
+def _lower_simd_hint(have: dict, wanted: dict) -> str:
+    """How to go on with a build made at a lower SIMD level than this machine's, or ''."""
+    built = (have.get("environment") or {}).get("cpu_capability")
+    here = (wanted.get("environment") or {}).get("cpu_capability")
+    if built in SIMD_LEVELS and here in SIMD_LEVELS and SIMD_LEVELS.index(built) < SIMD_LEVELS.index(here) \
+            and have["environment"].get("torch") == wanted["environment"].get("torch"):
+        return f"; or go on at the build's level: ATEN_CPU_CAPABILITY={built.lower()} robbench build ..."
+    return ""
 
 
 # --- workers --------------------------------------------------------------------------

@@ -283,6 +283,14 @@ PRESETS: dict[str, Recipe] = {
                             train_eps=8.0, train_alpha=10.0, train_steps=1,
                             eval_attacks=(AttackSpec("pgd", 8.0, steps=3),), eval_epochs="all",
                             eval_subset=1000, channels_last=True),
+    # Fashion-MNIST v2 (the schedule study's "small-cosine", docs/design-study.md): v1's network, data,
+    # attack and evaluation with NAS-Bench-201's own schedule, cosine annealing from lr 0.1 to 0 with
+    # no warm-up (AutoDL-Projects configs/nas-benchmark/hyper-opts/200E.config: scheduler cos,
+    # eta_min 0, warmup 0), so that the early epochs of a learning curve rank the final ones.
+    "fashion-mnist-v2": Recipe(name="fashion-mnist-v2", C=8, N=3, epochs=6, batch_size=128, lr_max=0.1,
+                               train_eps=8.0, train_alpha=10.0, train_steps=1,
+                               eval_attacks=(AttackSpec("pgd", 8.0, steps=3),), eval_epochs="all",
+                               eval_subset=1000, channels_last=True, lr_schedule="cosine"),
     # A CPU demo that finishes in seconds on digits.
     "quick": Recipe(name="quick", C=8, N=1, epochs=3, batch_size=64, train_eps=48.0, train_alpha=20.0,
                     train_steps=3, eval_attacks=DIGITS_EVAL, eval_epochs="all"),
