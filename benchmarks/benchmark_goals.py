@@ -4,6 +4,7 @@
     python benchmarks/benchmark_goals.py --benchmark digits    [--against goals.json]
     python benchmarks/benchmark_goals.py --benchmark build --data-dir data/fashion-mnist-v1.build.tar.xz
     python benchmarks/benchmark_goals.py --anchor                        # NB201's CIFAR-10 itself
+    python benchmarks/benchmark_goals.py --seed 0 --classes-of BUILD   # one seed, a build's classes
 
 For a table (seed-mean values unless said otherwise), over its classes:
 
@@ -107,16 +108,19 @@ def separation(cells: np.ndarray, seeds: int, trials: int = 100) -> dict:
             "random_median_regret": float(np.median(rnd)), "p_tpe_better": p, "tpe": tpe, "random": rnd}
 
 
-def table_goals(bench, seeds: int) -> dict:
-    """Every figure of the module doc for a tabular benchmark."""
+def table_goals(bench, seeds: int, classes=None, seed: str | None = None) -> dict:
+    """Every figure of the module doc for a tabular benchmark; on ``classes`` only (uids; None: all
+    it has) and one ``seed`` label's runs instead of the seed means (None)."""
     rob, cln = bench.resolve_metric("robust"), bench.resolve_metric("clean")
     cif = anchor_accuracy()
-    frame = bench.to_frame([rob, cln])
+    keep = (lambda f: f) if classes is None else (lambda f: f[f["uid"].isin(classes)])
+    label = "mean" if seed is None else seed
+    frame = keep(bench.to_frame([rob, cln], seed=label)).dropna()
     uids = frame["uid"].to_numpy()
     out = {"benchmark": f"{bench.name}/{bench.dataset}", "classes": int(len(uids)),
-           "table_sha256": bench.table.sha256()}
+           "table_sha256": bench.table.sha256(), **({"seed": seed} if seed is not None else {})}
     labels = [s for s in bench.seeds if s not in ("mean", "std")]
-    if len(labels) >= 2:
+    if len(labels) >= 2 and seed is None and classes is None:
         a = bench.to_frame([rob, cln], seed=labels[0]).set_index("uid")
         b = bench.to_frame([rob, cln], seed=labels[1]).set_index("uid")
         both = a.index[a[rob].notna() & b.reindex(a.index)[rob].notna()]
@@ -128,8 +132,10 @@ def table_goals(bench, seeds: int) -> dict:
                op_effects_r_cifar10=effects_r(effects, anchor_effects))
     final = bench.final_fidelity(rob)
     evaluated = set(bench.table.frame.query("metric == @rob").fidelity.unique())
-    by_epoch = {int(f): kendall(bench.to_frame([rob], fidelity=f)[rob], frame[rob])
-                for f in bench.fidelities if f in evaluated and f < final}
+    def at(f):  # robust accuracy after epoch f, in the order of ``frame``
+        return keep(bench.to_frame([rob], fidelity=f, seed=label)).set_index("uid").loc[uids, rob]
+
+    by_epoch = {int(f): kendall(at(f), frame[rob]) for f in bench.fidelities if f in evaluated and f < final}
     for name, share in (("early", 0.25), ("half", 0.5)):  # the last recorded epoch <= 25% (50%) of training
         epoch = max([f for f in by_epoch if f <= share * final], default=None)
         if epoch is not None:
@@ -137,7 +143,7 @@ def table_goals(bench, seeds: int) -> dict:
     if by_epoch:
         out.update(final_epoch=int(final), tau_by_epoch_robust=by_epoch)
     cells = bench.cell_frame([rob])[rob].to_numpy()
-    if len(cells) == NUM_ARCHS:
+    if len(cells) == NUM_ARCHS and seed is None and classes is None:
         out["front_size"] = int(len(bench.pareto_front(["clean", "robust"])))
         out.update(top_spread(cells))
         out["separation"] = separation(cells, seeds)
@@ -181,6 +187,12 @@ def main(argv=None) -> int:
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--anchor", action="store_true", help="measure NAS-Bench-201's CIFAR-10 accuracies instead")
     ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--classes-of", default=None, metavar="BUILD",
+                    help="only the classes a build directory or archive has (e.g. a build under way), so two "
+                         "tables are compared on the same classes")
+    ap.add_argument("--seed", default=None, metavar="LABEL",
+                    help="one seed's runs (e.g. 0) instead of the seed means: what one searcher's run sees, and "
+                         "comparable with a build that has one seed so far")
     ap.add_argument("--out", default=None, help="JSON file for the figures")
     ap.add_argument("--against", default=None, help="the --out JSON of another table to compare with")
     a = ap.parse_args(argv)
@@ -198,7 +210,13 @@ def main(argv=None) -> int:
     else:
         from robbench_plugin.loader import load_benchmark
 
-        goals = table_goals(load_benchmark(a.benchmark, dataset=a.dataset, data_dir=a.data_dir), a.seeds)
+        classes = None
+        if a.classes_of:
+            from robbench_plugin.build_table import table_from_build
+
+            classes = table_from_build(a.classes_of).frame["uid"].unique()
+        goals = table_goals(load_benchmark(a.benchmark, dataset=a.dataset, data_dir=a.data_dir), a.seeds,
+                            classes, a.seed)
     shown = {k: v for k, v in goals.items() if k != "separation" and not k.startswith("op_effects_")}
     print(json.dumps(shown, indent=1))
     if "op_effects_robust" in goals:

@@ -86,3 +86,28 @@ def test_the_anchors_op_effects_use_the_tables_cells_and_weights(goals):
     _, anchor_part = goals.op_effects_with_anchor(values[::7], part)
     mine = np.isin(rep, part)
     np.testing.assert_allclose(anchor_part, op_effects(cif[mine], np.flatnonzero(mine), weights[mine]), atol=1e-12)
+
+
+def test_tau_by_epoch_on_chosen_classes_and_one_seed_by_hand(goals):
+    """tau of robust accuracy after each evaluated epoch with the final one, on a subset of classes and
+    one seed's runs, against scipy's Kendall tau on values read one class at a time."""
+    from scipy.stats import kendalltau
+
+    from robbench_plugin import load_benchmark
+
+    bench = load_benchmark("digits")  # evaluated after epochs 1, 2, 4 and 8
+    rob = bench.resolve_metric("robust")
+    uids = sorted(bench.to_frame([rob])["uid"].to_numpy()[::97].tolist())  # 67 classes
+    out = goals.table_goals(bench, seeds=1, classes=uids, seed="0")
+    assert out["classes"] == len(uids) and out["seed"] == "0"
+    final = [bench.query(u, rob, seed="0") for u in uids]
+    for epoch in (1, 2, 4):
+        early = [bench.query(u, rob, seed="0", fidelity=epoch) for u in uids]
+        assert out["tau_by_epoch_robust"][epoch] == pytest.approx(kendalltau(early, final).statistic, abs=1e-12)
+    assert (out["early_epoch"], out["half_epoch"], out["final_epoch"]) == (2, 4, 8)
+    assert out["tau_early_final_robust"] == out["tau_by_epoch_robust"][2]
+    assert "seed_tau_robust" not in out and "separation" not in out  # one seed, a subset: not measured
+    # seed 1 was trained for 10% of digits' classes: only those of the subset count
+    with_seed_1 = [u for u in uids if not np.isnan(bench.query_many([u], [rob], seed="1")[rob].iloc[0])]
+    assert 0 < len(with_seed_1) < len(uids)
+    assert goals.table_goals(bench, seeds=1, classes=uids, seed="1")["classes"] == len(with_seed_1)
