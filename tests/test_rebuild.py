@@ -56,7 +56,7 @@ def _untimed(epochs: list[dict]) -> list[dict]:
 
 
 # Retrained in another environment (torch's SIMD level or the CPU model), the same recipe, seed and
-# data end up this far apart in final clean or robust accuracy at most: measured 0.034 over 8 classes
+# data end up this far apart in final clean or robust accuracy at most: measured 0.027 over 8 classes
 # of fashion-mnist v1 (built on AVX512 CPUs) retrained on an AVX2 AMD EPYC; digits' records differ up
 # to 0.037. Per-epoch values differ more (0.158 after epoch 4): training is chaotic at high learning
 # rates, so only the final epoch is compared across environments.
