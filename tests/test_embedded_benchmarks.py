@@ -99,10 +99,14 @@ def test_shipped_surrogate_is_used_without_fitting(bench, monkeypatch):
     pred = sb.query_many(bench.uids, [robust])[robust].to_numpy()
     true = bench.query_many(bench.uids, [robust])[robust].to_numpy()
     assert kendalltau(pred, true)[0] > 0.7  # fitted on all of them: in-sample ranks
-    # the surrogate keeps its source's clock, so a comparison on it spends the same seconds
-    assert sb.clock == "op-count-model" and sb.epoch_time_model == bench.epoch_time_model
+    # the surrogate keeps its source's clock, so a comparison on it spends the same seconds. The table
+    # fits its clock when it is loaded (a median regression): on another CPU than the one that packaged
+    # the surrogate, its coefficients differ in their last bits (seen: 3e-15 relative on an AVX2 CPU)
+    ours, source = sb.epoch_time_model, bench.epoch_time_model
+    assert sb.clock == "op-count-model" and (ours.floor, ours.runs) == (source.floor, source.runs)
+    assert ours.coef == pytest.approx(source.coef, rel=1e-12, abs=0)
     cells = [0, 55, 5552, 15624]
-    assert [sb.train_time(c, 4) for c in cells] == [bench.train_time(c, 4) for c in cells]
+    assert [sb.train_time(c, 4) for c in cells] == pytest.approx([bench.train_time(c, 4) for c in cells], rel=1e-12)
     assert sb.query_many(bench.uids[:50], ["time_s"])["time_s"].to_numpy() == \
         pytest.approx(bench.epoch_time_model.seconds_per_epoch(bench.uids[:50]))
 
