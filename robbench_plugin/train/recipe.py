@@ -265,6 +265,11 @@ DIGITS_EVAL = (
     AttackSpec("pgd", 24.0, steps=5), AttackSpec("pgd", 48.0, steps=5),
 )
 
+FASHION_MNIST_V1 = Recipe(name="fashion-mnist", C=8, N=3, epochs=6, batch_size=128, lr_max=0.1,
+                          train_eps=8.0, train_alpha=10.0, train_steps=1,
+                          eval_attacks=(AttackSpec("pgd", 8.0, steps=3),), eval_epochs="all",
+                          eval_subset=1000, channels_last=True)
+
 PRESETS: dict[str, Recipe] = {
     # The NAS-RobBench-201 release recipe (Wu et al., ICLR 2024), as its reference code trains
     # (docs/trainer.md cites each value): the reference's crop + flip, the whole training set,
@@ -279,18 +284,12 @@ PRESETS: dict[str, Recipe] = {
     # N=3 cells per stage, C=8, 6 epochs at batch 128, FGSM with a random start at eps 8/255 (step
     # 10/255, Wong et al. 2020); clean and PGD-3 (step 20/3 /255) accuracy at 8/255 after every epoch on
     # the first 1000 validation images, after the last on all of them.
-    "fashion-mnist": Recipe(name="fashion-mnist", C=8, N=3, epochs=6, batch_size=128, lr_max=0.1,
-                            train_eps=8.0, train_alpha=10.0, train_steps=1,
-                            eval_attacks=(AttackSpec("pgd", 8.0, steps=3),), eval_epochs="all",
-                            eval_subset=1000, channels_last=True),
+    "fashion-mnist": FASHION_MNIST_V1,
     # Fashion-MNIST v2 (the schedule study's "small-cosine", docs/design-study.md): v1's network, data,
     # attack and evaluation with NAS-Bench-201's own schedule, cosine annealing from lr 0.1 to 0 with
     # no warm-up (AutoDL-Projects configs/nas-benchmark/hyper-opts/200E.config: scheduler cos,
     # eta_min 0, warmup 0), so that the early epochs of a learning curve rank the final ones.
-    "fashion-mnist-v2": Recipe(name="fashion-mnist-v2", C=8, N=3, epochs=6, batch_size=128, lr_max=0.1,
-                               train_eps=8.0, train_alpha=10.0, train_steps=1,
-                               eval_attacks=(AttackSpec("pgd", 8.0, steps=3),), eval_epochs="all",
-                               eval_subset=1000, channels_last=True, lr_schedule="cosine"),
+    "fashion-mnist-v2": FASHION_MNIST_V1.replace(name="fashion-mnist-v2", lr_schedule="cosine"),
     # A CPU demo that finishes in seconds on digits.
     "quick": Recipe(name="quick", C=8, N=1, epochs=3, batch_size=64, train_eps=48.0, train_alpha=20.0,
                     train_steps=3, eval_attacks=DIGITS_EVAL, eval_epochs="all"),
