@@ -30,25 +30,28 @@ ALL_ARCHIVES = sorted((ROOT / "data").glob("*.build.tar.xz"))
 ARCHIVES = [a for a in ALL_ARCHIVES if "environment" in _manifest(a)]
 
 
-def _records(archive: Path, n: int, environment: dict | None) -> tuple[dict, list[dict], dict[str, int]]:
-    """The manifest, the first ``n`` records of a build archive (after its checksum check) of ``n``
+def _records(archive: Path, n: int, environment: dict) -> tuple[dict, list[dict], list[dict], dict[str, int]]:
+    """The manifest of a build archive (after its checksum check); its first records of ``n``
     different classes trained in ``environment`` (torch version, SIMD level and CPU; a record names
-    the environment it was trained in; None: in any), and how many records each CPU trained ("not recorded" for
-    records from before CPUs were recorded)."""
+    the environment it was trained in), and its first records of ``n`` different classes trained
+    anywhere; and how many records each CPU trained ("not recorded" for records from before CPUs
+    were recorded). One pass over the archive."""
     from robbench_plugin.build_table import opened_build
-    from robbench_plugin.train.builder import read_manifest, read_shards
+    from robbench_plugin.train.builder import BUILD_ENVIRONMENT_KEYS, read_manifest, read_shards
 
-    records: list[dict] = []
+    mine: list[dict] = []
+    anywhere: list[dict] = []
     cpus: dict[str, int] = {}
     with opened_build(archive) as folder:
         manifest = read_manifest(folder)
+        pinned_here = manifest.get("environment") == {k: environment[k] for k in BUILD_ENVIRONMENT_KEYS}
         for rec in read_shards(folder):
             cpu = rec.get("environment", {}).get("cpu", "not recorded")
             cpus[cpu] = cpus.get(cpu, 0) + 1
-            if (len(records) < n and (environment is None or rec.get("environment") == environment)
-                    and all(rec["uid"] != r["uid"] for r in records)):  # two different classes
-                records.append(rec)
-    return manifest, records, cpus
+            for chosen, wanted in ((mine, pinned_here and rec.get("environment") == environment), (anywhere, True)):
+                if wanted and len(chosen) < n and all(rec["uid"] != r["uid"] for r in chosen):  # different classes
+                    chosen.append(rec)
+    return manifest, mine, anywhere, cpus
 
 
 def _untimed(epochs: list[dict]) -> list[dict]:
@@ -71,14 +74,12 @@ def test_retraining_two_classes_reproduces_the_archive(archive):
     on the CPU is checked exactly (parameters, FLOPs, the recipe key, the epochs and metrics
     recorded) and the final accuracies within CROSS_ENVIRONMENT_FINAL_TOLERANCE."""
     from robbench_plugin.train import Recipe, train
-    from robbench_plugin.train.builder import BUILD_ENVIRONMENT_KEYS, environment
+    from robbench_plugin.train.builder import environment
     from robbench_plugin.train.data import load_splits
 
-    here = environment()
-    manifest, records, cpus = _records(archive, 2, here)
-    same_environment = bool(records) and manifest["environment"] == {k: here[k] for k in BUILD_ENVIRONMENT_KEYS}
-    if not same_environment:
-        manifest, records, _ = _records(archive, 2, None)
+    manifest, mine, anywhere, _ = _records(archive, 2, environment())
+    same_environment = bool(mine)
+    records = mine if same_environment else anywhere
     assert len(records) == 2
     recipe = Recipe.from_dict(manifest["recipe"])
     assert recipe.key() == manifest["recipe_key"] == records[0]["recipe_key"]
@@ -106,13 +107,13 @@ def test_some_archive_holds_records_of_this_environment():
     """The bit-for-bit branch above runs here for at least one archive: some archive holds records
     trained in this environment (torch version, SIMD level and CPU model). Outside CI a machine of
     another kind skips this (CI turns a skip into a failure): its builds cannot be reproduced here."""
-    from robbench_plugin.train.builder import BUILD_ENVIRONMENT_KEYS, environment
+    from robbench_plugin.train.builder import environment
 
     here = environment()
     found = {}
     for archive in ARCHIVES:
-        manifest, records, cpus = _records(archive, 1, here)
-        if records and manifest["environment"] == {k: here[k] for k in BUILD_ENVIRONMENT_KEYS}:
+        manifest, mine, _, cpus = _records(archive, 1, here)
+        if mine:
             return
         found[archive.name] = (manifest["environment"], cpus)
     pytest.skip(f"no build archive holds a record trained in this environment ({here}): {found}")
