@@ -162,3 +162,25 @@ def test_one_table_seed_for_every_searcher(tmp_path):
         q = bench.query_many(rows["index"].to_numpy(), ["robust"], seed="mean", fidelity=int(epoch))
         assert np.allclose(rows["val_pgd_48.0_acc"].to_numpy(), q["val_pgd_48.0_acc"].to_numpy(), rtol=0, atol=1e-12)
     assert "table seed 'mean' (the mean over each class's training seeds)" in (tmp_path / "m" / "summary.md").read_text()
+
+
+@pytest.mark.parametrize("objectives,searcher", [(("clean", "robust"), "random"),
+                                                 (("robust", "params"), "optuna:tpe")])
+def test_hv_curve_is_the_hypervolume_of_the_results_by_each_grid_value(objectives, searcher):
+    """hv_curve against its definition, point by point: the hypervolume of the full-fidelity results
+    whose ``evals`` (or simulated time) is at most the grid value, over the true front's."""
+    from robbench_plugin.compare.indicators import hv_curve
+    from robbench_plugin.compare.runs import run_one
+    from robbench_plugin.problem import ProblemSpec
+
+    cspec = CompareSpec(benchmark="digits", objectives=objectives, budget=25)
+    run = run_one(searcher, 3, cspec)
+    spec = ProblemSpec(cspec.load(), list(objectives), seed=cspec.table_seed)
+    full = run[run["full"]]
+    for axis in ("evals", "sim_time"):
+        top = float(full[axis].max())
+        grid = np.concatenate([[full[axis].min() - 1], np.linspace(0, top, 17), full[axis].to_numpy()[:5], [top + 1]])
+        want = [spec.hypervolume(full[full[axis] <= g][spec.metrics].to_numpy()) / spec.true_hypervolume()
+                if (full[axis] <= g).any() else 0.0 for g in grid]
+        got = hv_curve(spec, run, axis, grid)
+        assert got.tolist() == want and got[0] == 0.0 and 0 < got[-1] <= 1

@@ -62,6 +62,12 @@ def test_iqm_by_hand_and_the_stratified_bootstrap_against_a_second_resampler():
     pooled = np.concatenate(groups)
     mixed = [iqm(pooled[r2.integers(0, len(pooled), len(pooled))]) for _ in range(4000)]
     assert np.percentile(mixed, 97.5) - np.percentile(mixed, 2.5) > 1.2 * (hi - lo)
+    # resampled all at once, the interval is the one scipy gives resample by resample, to the last bit
+    from scipy.stats import bootstrap
+
+    one_by_one = bootstrap(groups, lambda *r: iqm(np.concatenate(r)), paired=False, vectorized=False,
+                           n_resamples=500, method="percentile", rng=np.random.default_rng(5)).confidence_interval
+    assert stratified_iqm_ci(groups, resamples=500, seed=5)[1:] == (one_by_one.low, one_by_one.high)
 
 
 # moocore's documented example (moocore.eaf docstring, dataset input1.dat): the 0% and 100% surfaces

@@ -63,14 +63,16 @@ def test_training_learns_on_digits():
 
 
 def test_precision_choices_on_cpu():
-    """``auto`` is fp32 on a CPU (same numbers as ``fp32``); ``bf16`` trains under bf16 autocast and
-    still learns (quick recipe; chance is 0.1); a bad value names the choices."""
+    """``auto`` is fp32 on a CPU (same numbers as ``fp32``); ``bf16`` trains under bf16 autocast (other
+    numbers than fp32's for the same seed) and still learns (2 epochs of the tiny recipe reach 0.42-0.47
+    at seeds 0-2; chance is 0.1); a bad value names the choices."""
     auto = train(1000, "digits", "tiny", seed=1, device="cpu")
     fp32 = train(1000, "digits", "tiny", seed=1, device="cpu", precision="fp32")
     assert [e["val_acc"] for e in auto.epochs] == [e["val_acc"] for e in fp32.epochs]
     assert [e["train_loss"] for e in auto.epochs] == [e["train_loss"] for e in fp32.epochs]
-    bf16 = train(1000, "digits", "quick", seed=0, device="cpu", precision="bf16")
-    assert bf16.final["val_acc"] > 0.5
+    bf16 = train(1000, "digits", "tiny", seed=1, device="cpu", precision="bf16")
+    assert bf16.precision == "bf16" and bf16.epochs[0]["train_loss"] != fp32.epochs[0]["train_loss"]
+    assert bf16.final["val_acc"] > 0.3
     assert 0.0 <= bf16.final["val_pgd_48.0_acc"] <= bf16.final["val_acc"] <= 1.0
     with pytest.raises(ValueError, match="'fp16'; valid: 'auto', 'fp32', 'bf16'"):
         train(1000, "digits", "tiny", device="cpu", precision="fp16")

@@ -19,11 +19,16 @@ EAF_PERCENTILES = (25, 50, 75)
 def hv_curve(spec: ProblemSpec, run: pd.DataFrame, axis: str, grid: np.ndarray) -> np.ndarray:
     """Hypervolume fraction of the true front reached by full-fidelity results up to each grid
     value of ``axis`` (``evals`` or ``sim_time``)."""
+    from ..pareto import hypervolume
+
     true_hv = spec.true_hypervolume()
     full = run[run["full"]].sort_values(axis, kind="stable")
-    vals = full[spec.metrics].to_numpy()
-    ax = full[axis].to_numpy()
-    return np.array([spec.hypervolume(vals[ax <= g]) / true_hv if (ax <= g).any() else 0.0 for g in grid])
+    vals = full[spec.metrics].to_numpy(dtype=float).reshape(-1, len(spec.metrics)) * spec.signs()
+    ref = spec.reference_point()
+    # sorted by ``axis``, the results up to a grid value are a prefix: one hypervolume per distinct prefix
+    seen = np.searchsorted(full[axis].to_numpy(), np.asarray(grid), side="right")
+    by_count = {n: hypervolume(vals[:n], ref) / true_hv for n in np.unique(seen) if n > 0}
+    return np.array([by_count[n] if n > 0 else 0.0 for n in seen])
 
 
 def run_indicators(spec: ProblemSpec, run: pd.DataFrame) -> dict[str, float]:
