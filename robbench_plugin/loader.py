@@ -10,13 +10,14 @@ import functools
 from importlib import resources
 from pathlib import Path
 
+from .embedded import DEFAULT_BENCHMARK, EMBEDDED_BENCHMARKS
 from .errors import DataFileError, InvalidValueError, check_choice
 from .objective import Benchmark
 from .table import Table
 
 # the benchmarks that ship inside the package, by name: their table files in robbench_plugin/_data
-EMBEDDED = {"digits": "digits.parquet", "fashion-mnist": "fashion-mnist.parquet"}
-DEFAULT_BENCHMARK = "fashion-mnist"
+# (robbench_plugin.embedded says what each is)
+EMBEDDED = {name: spec.table_file for name, spec in EMBEDDED_BENCHMARKS.items()}
 BENCHMARKS = (*EMBEDDED, "nas-robbench-201")
 MODES = ("tabular", "surrogate", "live")
 
@@ -27,18 +28,29 @@ def embedded_available(name: str) -> bool:
     return resources.files(__package__).joinpath("_data", EMBEDDED[name]).is_file()
 
 
-@functools.lru_cache(maxsize=4)
 def load_embedded_table(name: str) -> Table:
-    """The table of the embedded benchmark ``name`` (package data), read once per process."""
+    """The table of the embedded benchmark ``name`` (package data), read once per process (names
+    that share a table file share one read)."""
     check_choice("embedded benchmark", name, EMBEDDED)
-    path = resources.files(__package__).joinpath("_data", EMBEDDED[name])
-    if not path.is_file():
+    spec = EMBEDDED_BENCHMARKS[name]
+    if not resources.files(__package__).joinpath("_data", spec.table_file).is_file():
         raise DataFileError(
             f"the embedded {name} benchmark is not in this installation yet (its table is built with "
-            f"`robbench build {name}`); use load_benchmark('build', data_dir=<a build directory or archive>) "
-            "meanwhile, or another benchmark")
-    with resources.as_file(path) as p:
+            f"`robbench build {spec.dataset} --recipe {spec.recipe}`); use load_benchmark('build', "
+            "data_dir=<a build directory or archive>) meanwhile, or another benchmark")
+    return _load_table_file(spec.table_file)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_table_file(fname: str) -> Table:
+    with resources.as_file(resources.files(__package__).joinpath("_data", fname)) as p:
         return Table.load(p)
+
+
+def forget_loaded_tables() -> None:
+    """Drop the embedded tables read so far, so that the next load reads the files again (after
+    ``scripts/package_embedded.py`` replaced one)."""
+    _load_table_file.cache_clear()
 
 
 def load_benchmark(name: str = DEFAULT_BENCHMARK, dataset: str | None = None, mode: str = "tabular",
@@ -46,8 +58,9 @@ def load_benchmark(name: str = DEFAULT_BENCHMARK, dataset: str | None = None, mo
     """Load a benchmark by name.
 
     - ``fashion-mnist`` (the default): the embedded benchmark of all 6466 classes at two seeds on 8x8
-      Fashion-MNIST.
+      Fashion-MNIST, its current version; ``fashion-mnist-v1`` pins version 1 (the same table today).
     - ``digits``: the embedded benchmark of all 6466 classes on scikit-learn's digits (tests, tiny demos).
+    :data:`robbench_plugin.embedded.EMBEDDED_BENCHMARKS` lists the embedded names with their recipes.
     - ``nas-robbench-201``: the release, from ``data_dir`` (default ``<ROBBENCH_HOME>/nas-robbench-201``);
       ``dataset`` in cifar10 (default), cifar100, imagenet.
     - ``build``: a table from a build directory of ``robbench build`` (``data_dir``), complete or not.
@@ -59,8 +72,9 @@ def load_benchmark(name: str = DEFAULT_BENCHMARK, dataset: str | None = None, mo
     check_choice("mode", mode, MODES)
     if mode == "live":
         check_choice("benchmark", name, BENCHMARKS)
-        recipe = kwargs.pop("recipe", name if name in EMBEDDED else "release")
-        ds = dataset or (name if name in EMBEDDED else "cifar10")
+        spec = EMBEDDED_BENCHMARKS.get(name)
+        recipe = kwargs.pop("recipe", spec.recipe if spec else "release")
+        ds = dataset or (spec.dataset if spec else "cifar10")
         return load_live(ds, recipe, data_root=data_dir, **kwargs)
     check_choice("benchmark", name, BENCHMARKS + ("build",))
     if name in EMBEDDED:

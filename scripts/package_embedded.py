@@ -1,11 +1,11 @@
 """Turn a finished build into the package data of an embedded benchmark.
 
-    python scripts/package_embedded.py [--benchmark fashion-mnist] [--build data/<benchmark>-v1.build.tar.xz]
+    python scripts/package_embedded.py [--benchmark fashion-mnist] [--build data/<archive>.build.tar.xz]
                                        [--report docs/<benchmark>-report] [--dry-run]
 
-``--benchmark`` is one of the embedded benchmarks (``robbench_plugin.loader.EMBEDDED``; default
-the package's default, fashion-mnist); ``--build`` is a build archive (checked against its
-``.sha256``) or a build directory.
+``--benchmark`` is one of the embedded benchmarks (``robbench_plugin.embedded.EMBEDDED_BENCHMARKS``;
+default the package's default, fashion-mnist); ``--build`` is a build archive (checked against its
+``.sha256``) or a build directory, by default the archive the benchmark's entry names.
 
 Refuses (exit 1) unless the build is complete, the table file is <= 3 MB, it loads back as
 ``load_benchmark(<benchmark>)`` with the same values as the build, and the quality thresholds of
@@ -29,27 +29,30 @@ MAX_SURROGATE_BYTES = 5 * 1024 * 1024
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    from robbench_plugin.loader import DEFAULT_BENCHMARK, EMBEDDED
+    from robbench_plugin.embedded import DEFAULT_BENCHMARK, EMBEDDED_BENCHMARKS
+    from robbench_plugin.loader import EMBEDDED
 
     ap.add_argument("--benchmark", default=DEFAULT_BENCHMARK, choices=sorted(EMBEDDED))
-    ap.add_argument("--build", default=None, help="default: data/<benchmark>-v1.build.tar.xz")
+    ap.add_argument("--build", default=None, help="default: the benchmark's build archive in data/ "
+                    "(robbench_plugin.embedded names it)")
     ap.add_argument("--report", default=None, help="default: docs/<benchmark>-report")
     ap.add_argument("--dry-run", action="store_true",
                     help="check an unfinished build: write to a temporary file, not the package")
     args = ap.parse_args(argv)
     name = args.benchmark
-    build = args.build or str(ROOT / "data" / f"{name}-v1.build.tar.xz")
+    spec = EMBEDDED_BENCHMARKS[name]
+    build = args.build or str(ROOT / "data" / spec.build)
     report = args.report or str(ROOT / "docs" / f"{name}-report")
 
     import tempfile
 
     from robbench_plugin.build_table import table_from_build
-    from robbench_plugin.loader import load_benchmark, load_embedded_table
+    from robbench_plugin.loader import forget_loaded_tables, load_benchmark
     from robbench_plugin.objective import Benchmark
     from robbench_plugin.report import write_report
     from robbench_plugin.table import Table
 
-    table = table_from_build(build, require_complete=not args.dry_run, name=name)  # raises if unfinished
+    table = table_from_build(build, require_complete=not args.dry_run, name=spec.dataset)  # raises if unfinished
     target = Path(tempfile.mkdtemp()) / EMBEDDED[name] if args.dry_run else DATA / EMBEDDED[name]
     table.save(target, float32=True)
     size = target.stat().st_size
@@ -58,9 +61,9 @@ def main(argv=None) -> int:
         target.unlink()
         print(f"too large: {size} > {MAX_BYTES} bytes; removed", file=sys.stderr)
         return 1
-    load_embedded_table.cache_clear()
-    shipped = Benchmark(Table.load(target), name, name=name) if args.dry_run else load_benchmark(name)
-    built = Benchmark(table, name)
+    forget_loaded_tables()
+    shipped = Benchmark(Table.load(target), spec.dataset, name=name) if args.dry_run else load_benchmark(name)
+    built = Benchmark(table, spec.dataset)
     metrics = ["clean", "robust", "params", "flops"]
     a, b = shipped.to_frame(metrics), built.to_frame(metrics)
     worst = float(np.nanmax(np.abs(a[b.columns[-len(metrics):]].to_numpy() - b[b.columns[-len(metrics):]].to_numpy())))

@@ -19,7 +19,8 @@ ARCHIVE = ROOT / "data" / "fashion-mnist-v1.build.tar.xz"
 
 @pytest.fixture(scope="module")
 def fmnist():
-    return load_benchmark("fashion-mnist")
+    """Version 1 by its versioned name: the table packaged from ARCHIVE."""
+    return load_benchmark("fashion-mnist-v1")
 
 
 def _archive_records() -> list[dict]:
@@ -33,8 +34,8 @@ def _archive_records() -> list[dict]:
 
 
 def test_it_is_the_default_with_every_class_at_both_planned_seeds(fmnist, published_representatives):
-    assert load_benchmark().table is fmnist.table  # no arguments: the embedded default
-    assert fmnist.name == "fashion-mnist" and fmnist.dataset == "fashion-mnist"
+    assert load_benchmark().table is fmnist.table  # no arguments: the embedded default, today version 1
+    assert fmnist.name == "fashion-mnist-v1" and fmnist.dataset == "fashion-mnist"
     assert sorted(published_representatives) == fmnist.uids.tolist() and len(fmnist.uids) == NUM_UNIQUE
     assert fmnist.seeds == ["0", "1", "mean", "std"]
     robust = fmnist.resolve_metric("robust")

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "robbench_plugin"
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"_version", "errors", "paths", "fileutil", "plotting", "stats", "framework_noise"}),
     ("space", {"space", "costs", "time_model", "encodings", "pareto"}),
-    ("data", {"table", "release", "download", "synthetic", "train.recipe", "train.schedule", "store", "store.*", "idx", "fashion_mnist", "data_identity",
+    ("data", {"table", "embedded", "release", "download", "synthetic", "train.recipe", "train.schedule", "store", "store.*", "idx", "fashion_mnist", "data_identity",
               "metrics", "release_time"}),
     ("training", {"train", "train.attacks", "train.augment", "train.data", "train.model", "train.loop", "train.builder", "train.plan", "train.parallel",
                   "build_table"}),

@@ -33,7 +33,8 @@ def register(command: AddCommand) -> None:
 
 def run_info(args: argparse.Namespace) -> int:
     from .._version import __version__
-    from ..loader import DEFAULT_BENCHMARK, EMBEDDED, embedded_available
+    from ..embedded import DEFAULT_BENCHMARK, EMBEDDED_BENCHMARKS
+    from ..loader import embedded_available
     from ..paths import home, release_dir
     from ..release import RELEASE_FILES
     from ..space import NUM_ARCHS, NUM_UNIQUE
@@ -42,10 +43,10 @@ def run_info(args: argparse.Namespace) -> int:
     print(f"search space: NAS-Bench-201, {NUM_ARCHS} cells, {NUM_UNIQUE} isomorphism classes")
     print(f"home: {home()} (set ROBBENCH_HOME to move it)")
     print("benchmarks:")
-    for name in EMBEDDED:
+    for name, spec in EMBEDDED_BENCHMARKS.items():
         default = " (the default)" if name == DEFAULT_BENCHMARK else ""
         state = "installed" if embedded_available(name) else "not built in this installation"
-        print(f"  {name:<17} embedded: {state}{default}")
+        print(f"  {name:<17} embedded: {state}{default}; recipe {spec.recipe}, table {spec.table_file}")
     rd = release_dir()
     have = all((rd / f).is_file() for f in RELEASE_FILES)
     print(f"  nas-robbench-201  release files in {rd}: {'present' if have else 'absent (robbench download)'}")

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..embedded import EMBEDDED_BENCHMARKS
 from ..errors import DataFileError
 from ..objective import Benchmark
 from ..paths import home
@@ -18,7 +19,8 @@ from .model import FEATURE_VERSION, FIT_VERSION, SurrogateModel, check_header
 
 # the fitted surrogate shipped beside each embedded table (written by scripts/package_embedded.py;
 # where the file is absent the surrogate is fitted on first use and cached under ROBBENCH_HOME)
-SHIPPED_SURROGATES = {"digits": "digits-surrogate.rbs", "fashion-mnist": "fashion-mnist-surrogate.rbs"}
+SHIPPED_SURROGATES = {name: spec.surrogate_file for name, spec in EMBEDDED_BENCHMARKS.items()
+                      if spec.surrogate_file is not None}
 
 
 def cache_key(bench: Benchmark, data_sha256: str, fit_kwargs: dict) -> str:

@@ -1,0 +1,52 @@
+"""The registry of embedded benchmarks (robbench_plugin.embedded): each name loads the table its entry
+names, built with the recipe its entry names (the recipe recorded in the table, and in the build
+archive's manifest), and a versioned name pins its table."""
+import json
+import tarfile
+
+import pytest
+
+from robbench_plugin import BENCHMARKS, load_benchmark
+from robbench_plugin.embedded import DEFAULT_BENCHMARK, EMBEDDED_BENCHMARKS, distinct_tables
+from robbench_plugin.errors import InvalidChoiceError
+from robbench_plugin.loader import EMBEDDED
+from robbench_plugin.surrogate.cache import SHIPPED_SURROGATES
+from robbench_plugin.train.recipe import Recipe
+
+from .helpers import ROOT
+
+
+def _manifest_recipe_key(archive) -> str:
+    with tarfile.open(archive, "r:xz") as tf:
+        member = next(m for m in tf.getmembers() if m.name.endswith("manifest.json"))
+        return json.loads(tf.extractfile(member).read())["recipe_key"]
+
+
+@pytest.mark.parametrize("name", sorted(EMBEDDED_BENCHMARKS))
+def test_each_name_loads_the_table_of_its_recipe_and_build(name):
+    spec = EMBEDDED_BENCHMARKS[name]
+    bench = load_benchmark(name)
+    assert (bench.name, bench.dataset) == (name, spec.dataset)
+    key = Recipe.preset(spec.recipe).key()
+    assert Recipe.from_dict(bench.table.meta.recipe).key() == key
+    assert _manifest_recipe_key(ROOT / "data" / spec.build) == key
+    assert name in BENCHMARKS and EMBEDDED[name] == spec.table_file
+    assert SHIPPED_SURROGATES.get(name) == spec.surrogate_file
+
+
+def test_the_versioned_name_is_version_1_and_today_the_default():
+    v1 = load_benchmark("fashion-mnist-v1")
+    assert Recipe.from_dict(v1.table.meta.recipe).key() == "801106ba0969"  # v1's key since it was built
+    assert load_benchmark(DEFAULT_BENCHMARK).table is v1.table  # one read for the two names
+    assert set(distinct_tables()) == {"digits", "fashion-mnist"}
+
+
+def test_live_mode_of_the_versioned_name_trains_its_recipe_on_its_dataset():
+    pytest.importorskip("torch")
+    live = load_benchmark("fashion-mnist-v1", mode="live")
+    assert live.dataset == "fashion-mnist" and live.recipe.key() == "801106ba0969"
+
+
+def test_an_unknown_name_names_the_valid_ones():
+    with pytest.raises(InvalidChoiceError, match="valid: .*'fashion-mnist-v1'"):
+        load_benchmark("fashion-mnist-v3")
