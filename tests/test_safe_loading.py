@@ -112,7 +112,7 @@ def test_a_scikit_learn_surrogate_is_not_saved(tmp_path, digits):
     from robbench_plugin.errors import InvalidValueError
     from robbench_plugin.surrogate import SurrogateModel
 
-    model = SurrogateModel.fit(digits, metrics=["val_acc"], n_models=1, backend="sklearn")
+    model = SurrogateModel.fit(digits, metrics=["val_acc"], n_models=1, backend="sklearn", n_estimators=20)
     with pytest.raises(InvalidValueError, match="only LightGBM"):
         model.save(tmp_path / "s.rbs")
     assert not (tmp_path / "s.rbs").exists()
