@@ -37,7 +37,8 @@ def load_embedded_table(name: str) -> Table:
         raise DataFileError(
             f"the embedded {name} benchmark is not in this installation yet (its table is built with "
             f"`robbench build {spec.dataset} --recipe {spec.recipe}`); use load_benchmark('build', "
-            "data_dir=<a build directory or archive>) meanwhile, or another benchmark")
+            f"data_dir=<a build directory or archive, such as the repository's data/{spec.build}>) meanwhile, "
+            "or another benchmark")
     return _load_table_file(spec.table_file)
 
 
@@ -58,7 +59,8 @@ def load_benchmark(name: str = DEFAULT_BENCHMARK, dataset: str | None = None, mo
     """Load a benchmark by name.
 
     - ``fashion-mnist`` (the default): the embedded benchmark of all 6466 classes at two seeds on 8x8
-      Fashion-MNIST, its current version; ``fashion-mnist-v1`` pins version 1 (the same table today).
+      Fashion-MNIST, its current version; ``fashion-mnist-v1`` pins version 1 (the same table today);
+      ``fashion-mnist-v2`` is being built (its table is not in the package yet; ``mode="live"`` trains it).
     - ``digits``: the embedded benchmark of all 6466 classes on scikit-learn's digits (tests, tiny demos).
     :data:`robbench_plugin.embedded.EMBEDDED_BENCHMARKS` lists the embedded names with their recipes.
     - ``nas-robbench-201``: the release, from ``data_dir`` (default ``<ROBBENCH_HOME>/nas-robbench-201``);
