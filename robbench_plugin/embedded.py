@@ -18,7 +18,8 @@ class EmbeddedBenchmark:
     (``surrogate_file`` None: the surrogate is fitted on first use and cached under ROBBENCH_HOME);
     ``dataset`` is the dataset its table holds and live mode trains on; ``recipe`` the preset of
     :class:`~robbench_plugin.train.Recipe` that built it (live mode's default); ``build`` the build
-    archive in the repository's ``data/`` it was packaged from (``scripts/package_embedded.py``).
+    archive in the repository's ``data/`` it was packaged from (``scripts/package_embedded.py``);
+    ``summary`` one line on what it is (``robbench info`` shows it).
     """
 
     name: str
@@ -38,14 +39,15 @@ _FASHION_MNIST_V1 = dict(table_file="fashion-mnist.parquet", dataset="fashion-mn
 EMBEDDED_BENCHMARKS: dict[str, EmbeddedBenchmark] = {
     "digits": EmbeddedBenchmark(
         "digits", "digits.parquet", "digits", "digits", "digits-surrogate.rbs", "digits-v1.build.tar.xz",
-        "all 6466 classes on scikit-learn's 8x8 digits (tests, tiny demos)"),
+        "all 6466 classes on scikit-learn's 8x8 digits, for tests and tiny demos (docs/digits-report)"),
     "fashion-mnist": EmbeddedBenchmark("fashion-mnist", **_FASHION_MNIST_V1),
     "fashion-mnist-v1": EmbeddedBenchmark("fashion-mnist-v1", **_FASHION_MNIST_V1),
     # being built (data/fashion-mnist-v2.build.tar.xz grows with it): not in the package until complete
     "fashion-mnist-v2": EmbeddedBenchmark(
         "fashion-mnist-v2", "fashion-mnist-v2.parquet", "fashion-mnist", "fashion-mnist-v2",
         "fashion-mnist-v2-surrogate.rbs", "fashion-mnist-v2.build.tar.xz",
-        "v1 with NAS-Bench-201's cosine schedule, so that early epochs rank the final ones (docs/design-study.md)"),
+        "v1's protocol with NAS-Bench-201's cosine schedule, so that early epochs rank the final ones "
+        "(docs/design-study.md); its table is being built"),
 }
 DEFAULT_BENCHMARK = "fashion-mnist"
 

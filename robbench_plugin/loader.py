@@ -62,10 +62,10 @@ def load_benchmark(name: str = DEFAULT_BENCHMARK, dataset: str | None = None, mo
       Fashion-MNIST, its current version; ``fashion-mnist-v1`` pins version 1 (the same table today);
       ``fashion-mnist-v2`` is being built (its table is not in the package yet; ``mode="live"`` trains it).
     - ``digits``: the embedded benchmark of all 6466 classes on scikit-learn's digits (tests, tiny demos).
-    :data:`robbench_plugin.embedded.EMBEDDED_BENCHMARKS` lists the embedded names with their recipes.
     - ``nas-robbench-201``: the release, from ``data_dir`` (default ``<ROBBENCH_HOME>/nas-robbench-201``);
       ``dataset`` in cifar10 (default), cifar100, imagenet.
     - ``build``: a table from a build directory of ``robbench build`` (``data_dir``), complete or not.
+    :data:`robbench_plugin.embedded.EMBEDDED_BENCHMARKS` lists the embedded names with their recipes.
     ``mode``: ``tabular``; ``surrogate`` (extra ``surrogate``) answers from a fitted surrogate;
     ``live`` trains on demand (extra ``train``; ``recipe=`` a preset or Recipe, default the
     benchmark's own: the embedded benchmark's recipe or ``release``), results cached under

@@ -71,3 +71,17 @@ def test_a_benchmark_being_built_names_its_build_and_trains_live(name):
 def test_an_unknown_name_names_the_valid_ones():
     with pytest.raises(InvalidChoiceError, match="valid: .*'fashion-mnist-v1'"):
         load_benchmark("fashion-mnist-v3")
+
+
+def test_info_lists_each_embedded_name_with_its_state_recipe_and_summary(capsys):
+    from robbench_plugin.cli import main
+
+    assert main(["info"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for name, spec in EMBEDDED_BENCHMARKS.items():
+        (i,) = [k for k, line in enumerate(lines) if line.split()[:1] == [name] and "embedded:" in line]
+        state = "not built in this installation" if name in BEING_BUILT else "installed"
+        assert f"embedded: {state}" in lines[i] and f"recipe {spec.recipe}, table {spec.table_file}" in lines[i]
+        assert lines[i + 1].strip() == spec.summary
+    assert sum("(the default)" in line for line in lines) == 1
+    assert [line.split()[0] for line in lines if "(the default)" in line] == [DEFAULT_BENCHMARK]

@@ -47,6 +47,7 @@ def run_info(args: argparse.Namespace) -> int:
         default = " (the default)" if name == DEFAULT_BENCHMARK else ""
         state = "installed" if embedded_available(name) else "not built in this installation"
         print(f"  {name:<17} embedded: {state}{default}; recipe {spec.recipe}, table {spec.table_file}")
+        print(f"  {'':<17} {spec.summary}")
     rd = release_dir()
     have = all((rd / f).is_file() for f in RELEASE_FILES)
     print(f"  nas-robbench-201  release files in {rd}: {'present' if have else 'absent (robbench download)'}")
