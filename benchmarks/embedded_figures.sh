@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every figure quoted for an embedded benchmark, in one place: `bash benchmarks/embedded_figures.sh
-# [BENCHMARK]` (fashion-mnist, the default, or digits), run from the repository root with the finished
-# build archive data/BENCHMARK-v1.build.tar.xz present. It ships the table (and its surrogate), then
-# measures. OUT (default docs) is where the outputs go, as <name>-BENCHMARK. NASLIB_VENV and
+# [BENCHMARK]` (an embedded name: fashion-mnist, the default, fashion-mnist-v2, digits), run from the
+# repository root with the finished build archive that robbench_plugin/embedded.py names for it in
+# data/. It ships the table (and its surrogate), then measures. OUT (default docs) is where the outputs go, as <name>-BENCHMARK. NASLIB_VENV and
 # NASLIB_SRC point at a NASLib set-up as in docs/naslib.md; without them the NASLib parts are skipped.
 set -euo pipefail
 bench=${1:-fashion-mnist}
@@ -26,6 +26,7 @@ robbench compare --benchmark "$bench" --objectives robust --budget 100 --n-seeds
     --searchers random,optuna:tpe,syne-tune:bo,syne-tune:asha,syne-tune:hyperband,syne-tune:bohb
 robbench compare --benchmark "$bench" --objectives clean,robust --budget 100 --n-seeds 20 --workers 2 \
     --out "$out/compare-$bench-mf/cleanrobust" --searchers random,syne-tune:moasha
+python benchmarks/multi_fidelity.py "$out/compare-$bench-mf"                      # README's table of the two
 robbench proxies --benchmark "$bench" --n 300 --out "$out/proxies-$bench.csv" --plot "$out/proxies-$bench.png"
 if [[ -n "${NASLIB_VENV:-}" && -n "${NASLIB_SRC:-}" ]]; then
     # NASLib's searchers and zero-cost predictors run in NASLib's own environment, into the same outputs

@@ -1,0 +1,84 @@
+"""benchmarks/multi_fidelity.py, which makes README's "does multi-fidelity pay off?" table: its p-values
+against scipy's Mann-Whitney test run here on the kept per-seed regrets, README's table as the script
+prints it, and the goals and the rule that compares two tables on hand-made cases."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import mannwhitneyu
+
+ROOT = Path(__file__).resolve().parents[1]
+KEPT = ROOT / "docs" / "compare-fashion-mnist-mf"
+
+
+@pytest.fixture(scope="module")
+def mf():
+    spec = importlib.util.spec_from_file_location("multi_fidelity", ROOT / "benchmarks" / "multi_fidelity.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_p_values_are_scipys_on_the_kept_regrets(mf):
+    result = mf.analyse(KEPT)
+    for task, rows in result["tasks"].items():
+        finals = pd.read_csv(KEPT / task / "finals.csv")
+        random = finals[finals.searcher == "random"].regret.to_numpy()
+        for row in rows:
+            mine = finals[finals.searcher == row["searcher"]].regret.to_numpy()
+            assert row["seeds"] == len(mine) == 20
+            assert row["median"] == np.median(mine) and row["mean"] == pytest.approx(mine.mean(), rel=1e-12)
+            if row["searcher"] != "random":
+                assert row["p_better"] == mannwhitneyu(mine, random, alternative="less").pvalue
+                assert row["p_worse"] == mannwhitneyu(mine, random, alternative="greater").pvalue
+
+
+def test_readme_quotes_the_table_the_script_prints(mf):
+    table = mf.markdown(mf.analyse(KEPT)).split("\n\n")[0]
+    assert table.count("\n") == 9  # header, rule, 6 searchers on robust, 2 on clean + robust
+    assert table in (ROOT / "README.md").read_text()
+
+
+def _folder(tmp_path, name, regrets):
+    """A multi-fidelity folder whose tasks hold the given per-seed regrets ({task: {searcher: list}})."""
+    for task, by_searcher in regrets.items():
+        out = tmp_path / name / task
+        out.mkdir(parents=True)
+        rows = [{"searcher": s, "seed": i, "regret": r} for s, rs in by_searcher.items() for i, r in enumerate(rs)]
+        pd.DataFrame(rows).to_csv(out / "finals.csv", index=False)
+        pd.DataFrame([{"searcher": s, "regret": np.mean(rs), "regret_lo": min(rs), "regret_hi": max(rs),
+                       "distinct_classes": 10.0} for s, rs in by_searcher.items()]).to_csv(out / "summary.csv", index=False)
+    return tmp_path / name
+
+
+def test_goals_and_the_rule_between_two_tables_by_hand(mf, tmp_path):
+    high, low = list(np.linspace(0.5, 0.6, 10)), list(np.linspace(0.1, 0.2, 10))  # no overlap with mid
+    mid = list(np.linspace(0.3, 0.4, 10))
+    old = _folder(tmp_path, "old", {"robust": {"random": mid, "syne-tune:asha": low},
+                                    "cleanrobust": {"random": mid, "syne-tune:moasha": high}})
+    new = _folder(tmp_path, "new", {"robust": {"random": mid, "syne-tune:asha": low},
+                                    "cleanrobust": {"random": mid, "syne-tune:moasha": mid}})
+    a, b = mf.analyse(new), mf.analyse(old)
+    assert list(b["goals"].values()) == [True, False] and list(a["goals"].values()) == [True, True]
+    assert mf.compare_tables(a, b)[1] is True and mf.compare_tables(b, a)[1] is False
+    assert mf.compare_tables(b, b)[1] is False  # the same table is not better than itself
+    # as many goals met: better only with every multi-fidelity searcher's regret lower relative to random's
+    lower = _folder(tmp_path, "lower", {"robust": {"random": mid, "syne-tune:asha": [x - 0.05 for x in low]},
+                                        "cleanrobust": {"random": mid, "syne-tune:moasha": [x - 0.01 for x in high]}})
+    assert mf.compare_tables(mf.analyse(lower), b)[1] is True
+    mixed = _folder(tmp_path, "mixed", {"robust": {"random": mid, "syne-tune:asha": [x - 0.05 for x in low]},
+                                        "cleanrobust": {"random": mid, "syne-tune:moasha": [x + 0.01 for x in high]}})
+    assert mf.compare_tables(mf.analyse(mixed), b)[1] is False
+    # MOASHA above random search on every seed: U = 100, normal approximation with continuity correction
+    # (scipy's for 10 + 10 values): z = (100 - 50 - 0.5) / sqrt(10 * 10 * 21 / 12) = 3.742, p = 9.1e-05
+    assert "| clean, robust | syne-tune:moasha | 0.5500 [0.5000, 0.6000] | 0.5500 | 10 | 0.9999 (worse: p 9.1e-05) |" \
+        in mf.markdown(b)
+
+
+def test_a_folder_without_both_comparisons_is_refused(mf, tmp_path):
+    half = _folder(tmp_path, "half", {"robust": {"random": [0.1, 0.2], "syne-tune:asha": [0.1, 0.3]}})
+    with pytest.raises(SystemExit, match="needs the comparisons"):
+        mf.analyse(half)
+    assert mf.main([str(tmp_path / "nothing")]) == 2
