@@ -14,6 +14,8 @@ For a table (seed-mean values unless said otherwise), over its classes:
   tests/data/nb201_cifar10_200ep.csv.gz), robust and clean;
 - Kendall tau of robust accuracy at the last recorded epoch <= 25% (and <= 50%) of training with
   the final one, and at every recorded epoch (what a multi-fidelity searcher's early stops rest on);
+  and at every recorded epoch, the share of the final top 10% of the classes that a successive-halving
+  rung there keeps (the top third, Syne Tune's default reduction factor 3; chance 1/3);
 - the size of the true clean/robust Pareto front (over all 15625 cells, identical points merged);
 - (max - 99th percentile) / (max - median) of the robust accuracy over the cells, and how many cells
   share the maximum;
@@ -80,6 +82,17 @@ def op_effects_with_anchor(class_values: np.ndarray, uids: np.ndarray) -> tuple[
     return op_effects_of_classes(class_values, uids), op_effects(anchor_accuracy()[cells], cells, weights)
 
 
+def top_kept(early: np.ndarray, final: np.ndarray, top: float = 0.10, keep: float = 1 / 3) -> float:
+    """Share of the best classes (final value at or above the final values' ``1 - top`` quantile) whose
+    early value is at or above the early values' ``1 - keep`` quantile: what a successive-halving rung
+    that keeps the best ``keep`` of its trials (ASHA and Hyperband with reduction factor 1 / keep) keeps
+    of the classes a search is after. A fraction in [0, 1]; an early value that ignores the final
+    one keeps ``keep`` of them on average."""
+    early, final = np.asarray(early, dtype=float), np.asarray(final, dtype=float)
+    best = final >= np.quantile(final, 1 - top)
+    return float((early[best] >= np.quantile(early, 1 - keep)).mean())
+
+
 def separation(cells: np.ndarray, seeds: int, trials: int = 100) -> dict:
     """TPE against random search maximising ``cells`` (a value per NB201 index); see the module doc."""
     import optuna
@@ -141,7 +154,8 @@ def table_goals(bench, seeds: int, classes=None, seed: str | None = None) -> dic
         if epoch is not None:
             out.update({f"{name}_epoch": epoch, f"tau_{name}_final_robust": by_epoch[epoch]})
     if by_epoch:
-        out.update(final_epoch=int(final), tau_by_epoch_robust=by_epoch)
+        kept = {f: top_kept(at(f).to_numpy(), frame[rob].to_numpy()) for f in by_epoch}
+        out.update(final_epoch=int(final), tau_by_epoch_robust=by_epoch, top10_kept_by_epoch_robust=kept)
     cells = bench.cell_frame([rob])[rob].to_numpy()
     if len(cells) == NUM_ARCHS and seed is None and classes is None:
         out["front_size"] = int(len(bench.pareto_front(["clean", "robust"])))

@@ -111,3 +111,13 @@ def test_tau_by_epoch_on_chosen_classes_and_one_seed_by_hand(goals):
     with_seed_1 = [u for u in uids if not np.isnan(bench.query_many([u], [rob], seed="1")[rob].iloc[0])]
     assert 0 < len(with_seed_1) < len(uids)
     assert goals.table_goals(bench, seeds=1, classes=uids, seed="1")["classes"] == len(with_seed_1)
+
+
+def test_top_kept_by_hand(goals):
+    final = np.arange(30.0)  # the top 10%: 27, 28, 29 (at or above the 0.9 quantile, 26.1)
+    assert goals.top_kept(final, final) == 1.0  # an early value that ranks like the final one keeps them all
+    assert goals.top_kept(final[::-1], final) == 0.0  # reversed: all three fall below the 2/3 quantile (19.33)
+    early = final.copy()
+    early[[27, 3]] = early[[3, 27]]  # one of the three swapped down to the bottom: 2 of 3 kept
+    assert goals.top_kept(early, final) == pytest.approx(2 / 3)
+    assert goals.top_kept(early, final, keep=0.95) == 1.0  # a rung keeping nearly everything keeps it too
