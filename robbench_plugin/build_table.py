@@ -25,7 +25,10 @@ ARCHIVE_SUFFIX = ".tar.xz"
 def pack_build(build_dir: str | Path, archive: str | Path) -> str:
     """Pack ``build_dir`` into ``archive`` (``.tar.xz``, members sorted, times and owners zeroed,
     so the same build always gives the same bytes) and write ``<archive>.sha256``; returns the
-    sha256. Both files are written atomically."""
+    sha256. Both files are written atomically.
+
+    A shard is packed up to its last complete line: a build that is running (or was killed while it
+    wrote) packs the runs it has finished, the same bytes as if the line in flight had not begun."""
     build_dir, archive = Path(build_dir), Path(archive)
     if not (build_dir / "manifest.json").is_file():
         raise DataFileError(f"{build_dir} is not a build directory (no manifest.json)")
@@ -34,10 +37,12 @@ def pack_build(build_dir: str | Path, archive: str | Path) -> str:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:xz", preset=9, format=tarfile.PAX_FORMAT) as tf:
         for path in sorted(p for p in build_dir.rglob("*") if p.is_file()):
-            info = tf.gettarinfo(str(path), arcname=path.relative_to(build_dir).as_posix())
-            info.mtime, info.uid, info.gid, info.uname, info.gname, info.mode = 0, 0, 0, "", "", 0o644
-            with path.open("rb") as fh:
-                tf.addfile(info, fh)
+            content = path.read_bytes()
+            if path.suffix == ".jsonl":
+                content = content[:content.rfind(b"\n") + 1]  # complete lines only
+            info = tarfile.TarInfo(path.relative_to(build_dir).as_posix())
+            info.size, info.mode = len(content), 0o644
+            tf.addfile(info, io.BytesIO(content))
     data = buf.getvalue()
     sha = hashlib.sha256(data).hexdigest()
     atomic_write_bytes(archive, data)

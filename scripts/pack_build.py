@@ -1,4 +1,5 @@
-"""Pack a finished build directory into one checksummed archive (how builds are kept in git).
+"""Pack a build directory into one checksummed archive (how builds are kept in git): a finished
+build, or one still running (its finished runs: a shard is packed up to its last complete line).
 
     python scripts/pack_build.py BUILD_DIR data/<benchmark>-v<N>.build.tar.xz
 

@@ -169,6 +169,18 @@ def test_packed_build_reads_back_the_same_table_and_refuses_a_damaged_copy(tmp_p
         table_from_build(archive)
 
 
+def test_a_build_packed_while_a_line_is_written_packs_its_finished_runs(tmp_path):
+    """A shard's trailing partial line (a run being written, or a kill during the write) is not
+    packed: the archive is byte for byte the one of the build without it, and holds its 3 runs."""
+    build(tmp_path / "b", _plan(), workers=1, progress=False, limit=3)
+    clean = pack_build(tmp_path / "b", tmp_path / "clean.build.tar.xz")
+    (shard,) = (tmp_path / "b" / "shards").glob("*.jsonl")
+    with shard.open("ab") as fh:
+        fh.write(b'{"arch": "|nor_conv_3x3~0|+|none~0|none~1|+|skip_conn')
+    assert pack_build(tmp_path / "b", tmp_path / "torn.build.tar.xz") == clean
+    assert len(list(read_shards(tmp_path / "b"))) == 3 and build_progress(tmp_path / "torn.build.tar.xz")["done"] == 3
+
+
 def test_built_table_answers_like_the_records(tmp_path):
     build(tmp_path, _plan(), workers=2, progress=False)
     table = table_from_build(tmp_path, require_complete=True)
