@@ -47,12 +47,17 @@ def top(values: np.ndarray, k: int) -> np.ndarray:
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_example(name: str):
-    """Import ``examples/<name>.py`` as a module."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
+def load_script(path: str):
+    """Import the repository's script at ``path`` (e.g. ``benchmarks/benchmark_goals.py``) as a module."""
+    spec = importlib.util.spec_from_file_location(Path(path).stem, ROOT / path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def load_example(name: str):
+    """Import ``examples/<name>.py`` as a module."""
+    return load_script(f"examples/{name}.py")
 
 
 def run_fresh(code: str, hash_seed: int, rng_seed: int, timeout: float = 600) -> str:

@@ -1,20 +1,14 @@
 """The goal figures of benchmarks/benchmark_goals.py (quoted in README) on hand-computed cases, and
 the rule that decides the embedded default."""
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from .helpers import load_script
 
 
 @pytest.fixture(scope="module")
 def goals():
-    spec = importlib.util.spec_from_file_location("benchmark_goals", ROOT / "benchmarks" / "benchmark_goals.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/benchmark_goals.py")
 
 
 def test_anchor_is_nb201_cifar10_in_index_order(goals):

@@ -1,24 +1,19 @@
 """benchmarks/multi_fidelity.py, which makes README's "does multi-fidelity pay off?" table: its p-values
 against scipy's Mann-Whitney test run here on the kept per-seed regrets, README's table as the script
 prints it, and the goals and the rule that compares two tables on hand-made cases."""
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import mannwhitneyu
 
-ROOT = Path(__file__).resolve().parents[1]
+from .helpers import ROOT, load_script
+
 KEPT = ROOT / "docs" / "compare-fashion-mnist-mf"
 
 
 @pytest.fixture(scope="module")
 def mf():
-    spec = importlib.util.spec_from_file_location("multi_fidelity", ROOT / "benchmarks" / "multi_fidelity.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/multi_fidelity.py")
 
 
 def test_p_values_are_scipys_on_the_kept_regrets(mf):

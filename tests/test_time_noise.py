@@ -3,7 +3,6 @@ fitted on the first seed of half the classes and scored against the second seed 
 checked on planted recorded seconds whose answer is known."""
 from __future__ import annotations
 
-import importlib.util
 
 import numpy as np
 import pytest
@@ -11,17 +10,14 @@ import pytest
 from robbench_plugin.stats import kendall
 from robbench_plugin.time_model import design_matrix
 
-from .helpers import ROOT
+from .helpers import load_script
 
 COST = np.array([0.1, 0.013, 0.107, 0.219, 0.071])  # seconds per epoch: constant, skip, 1x1, 3x3, pool
 EPOCHS = 6
 
 
 def _time_noise():
-    spec = importlib.util.spec_from_file_location("time_noise", ROOT / "benchmarks" / "time_noise.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/time_noise.py")
 
 
 class _Planted:
