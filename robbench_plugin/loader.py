@@ -31,9 +31,8 @@ def embedded_available(name: str) -> bool:
 def load_embedded_table(name: str) -> Table:
     """The table of the embedded benchmark ``name`` (package data), read once per process (names
     that share a table file share one read)."""
-    check_choice("embedded benchmark", name, EMBEDDED)
-    spec = EMBEDDED_BENCHMARKS[name]
-    if not resources.files(__package__).joinpath("_data", spec.table_file).is_file():
+    spec = EMBEDDED_BENCHMARKS.get(name)
+    if not embedded_available(name):  # checks the name first
         raise DataFileError(
             f"the embedded {name} benchmark is not in this installation yet (its table is built with "
             f"`robbench build {spec.dataset} --recipe {spec.recipe}`); use load_benchmark('build', "
