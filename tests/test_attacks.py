@@ -99,7 +99,11 @@ def test_autoattack_missing_extra_is_clear(monkeypatch):
 
 def test_autoattack_examples_are_valid_and_stronger_than_pgd(tmp_path):
     """The official AutoAttack (extra installed) on a trained digits model: examples inside the
-    eps ball and [0, 1], accuracy on them at or below PGD-2's and clean accuracy."""
+    eps ball and [0, 1], accuracy on them at or below PGD-2's and clean accuracy.
+
+    At eps 64/255 the APGD attacks take every point of this model on the CPUs measured (0 of 48 left,
+    3 s); at 48/255 one point survives them all with one thread, and Square then spends its 5000
+    queries on it (18 s) without adding to what the test checks."""
     pytest.importorskip("pyautoattack")
     from robbench_plugin.train import accuracy, autoattack, load_splits, train
 
@@ -108,7 +112,7 @@ def test_autoattack_examples_are_valid_and_stronger_than_pgd(tmp_path):
     model = build_model(1000, 10, C=4, N=1, in_channels=1, mean=splits.mean_std[0], std=splits.mean_std[1])
     model.load_state_dict(torch.load(tmp_path / "checkpoint.pt", weights_only=False)["model"])
     x, y = splits.val[0][:48], splits.val[1][:48]
-    eps = 48 / 255
+    eps = 64 / 255
     xa = autoattack(model, x, y, eps)
     assert xa.shape == x.shape and (xa - x).abs().max() <= eps + 1e-6 and xa.min() >= 0 and xa.max() <= 1
     acc_pgd = accuracy(model, pgd(model, x, y, eps=eps, alpha=30 / 255, steps=2), y)
