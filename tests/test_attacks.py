@@ -101,9 +101,9 @@ def test_autoattack_examples_are_valid_and_stronger_than_pgd(tmp_path):
     """The official AutoAttack (extra installed) on a trained digits model: examples inside the
     eps ball and [0, 1], accuracy on them at or below PGD-2's and clean accuracy.
 
-    At eps 64/255 the APGD attacks take every point of this model on the CPUs measured (0 of 48 left,
-    3 s); at 48/255 one point survives them all with one thread, and Square then spends its 5000
-    queries on it (18 s) without adding to what the test checks."""
+    At eps 64/255 the APGD attacks take every point of this model on the CPU measured (an AVX2 AMD
+    EPYC: 0 of 48 left, 3 s); at 48/255 one point survives them all with one thread, and Square then
+    spends its 5000 queries on it (18 s) without adding to what the test checks."""
     pytest.importorskip("pyautoattack")
     from robbench_plugin.train import accuracy, autoattack, load_splits, train
 
