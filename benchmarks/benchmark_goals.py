@@ -34,6 +34,11 @@ no seeds, no epochs), the benchmark a robust table should behave like.
 ``--against GOALS.json`` (the ``--out`` of another table, e.g. digits) prints whether this table beats
 that one on the two figures that decide the embedded default: separation (a smaller one-sided p
 of TPE beating random search, and below 0.05) and seed-to-seed tau of robust accuracy (higher).
+It also prints whether this table is no worse than that one, the rule for a new version of a
+benchmark that must win elsewhere (fashion-mnist-v2 on multi-fidelity, ``benchmarks/multi_fidelity.py``)
+without losing these two: separation still significant (p < 0.05), and seed tau not significantly
+lower, a one-sided z test at 0.05 on the difference with each table's bootstrap standard error
+(``seed_tau_robust_se``: 1000 resamples of its classes).
 
     python benchmarks/benchmark_goals.py --benchmark digits --out /tmp/goals-digits.json
     python benchmarks/benchmark_goals.py --benchmark fashion-mnist --against /tmp/goals-digits.json
@@ -93,6 +98,37 @@ def top_kept(early: np.ndarray, final: np.ndarray, top: float = 0.10, keep: floa
     return float((early[best] >= np.quantile(early, 1 - keep)).mean())
 
 
+def kendall_se(a: np.ndarray, b: np.ndarray, resamples: int = 1000) -> float:
+    """Bootstrap standard error of Kendall's tau of paired samples ``a``, ``b`` (one pair per class),
+    classes resampled with replacement (scipy's ``bootstrap``, seeded: the same figure on every run)."""
+    from scipy.stats import bootstrap
+
+    res = bootstrap((a, b), lambda x, y: kendall(x, y), paired=True, vectorized=False, n_resamples=resamples,
+                    method="percentile", random_state=np.random.default_rng(0))
+    return float(res.standard_error)
+
+
+Z_ONE_SIDED_95 = 1.6448536269514722  # scipy.stats.norm.ppf(0.95)
+
+
+def no_worse(new: dict, old: dict) -> dict:
+    """Whether table ``new`` is no worse than ``old`` on the two deciding figures (see the module
+    doc): TPE still ahead of random search at p < 0.05, and seed tau not significantly lower (z of
+    the difference above -1.645 with the two bootstrap standard errors). None where either table
+    lacks a figure."""
+    p_new = new["separation"]["p_tpe_better"] if "separation" in new else None
+    separation_ok = None if p_new is None else bool(p_new < 0.05)
+    keys = ("seed_tau_robust", "seed_tau_robust_se")
+    if any(g.get(k) is None for g in (new, old) for k in keys):
+        z, seed_ok = None, None
+    else:
+        z = (new["seed_tau_robust"] - old["seed_tau_robust"]) / float(np.hypot(new["seed_tau_robust_se"],
+                                                                                old["seed_tau_robust_se"]))
+        seed_ok = bool(z > -Z_ONE_SIDED_95)
+    verdict = None if None in (separation_ok, seed_ok) else separation_ok and seed_ok
+    return {"separation_no_worse": separation_ok, "seed_tau_z": z, "seed_tau_no_worse": seed_ok, "no_worse": verdict}
+
+
 def separation(cells: np.ndarray, seeds: int, trials: int = 100) -> dict:
     """TPE against random search maximising ``cells`` (a value per NB201 index); see the module doc."""
     import optuna
@@ -138,6 +174,7 @@ def table_goals(bench, seeds: int, classes=None, seed: str | None = None) -> dic
         b = bench.to_frame([rob, cln], seed=labels[1]).set_index("uid")
         both = a.index[a[rob].notna() & b.reindex(a.index)[rob].notna()]
         out.update(seed_classes=int(len(both)), seed_tau_robust=kendall(a.loc[both, rob], b.loc[both, rob]),
+                   seed_tau_robust_se=kendall_se(a.loc[both, rob].to_numpy(), b.loc[both, rob].to_numpy()),
                    seed_tau_clean=kendall(a.loc[both, cln], b.loc[both, cln]))
     out.update(tau_cifar10_robust=kendall(frame[rob], cif[uids]), tau_cifar10_clean=kendall(frame[cln], cif[uids]))
     effects, anchor_effects = op_effects_with_anchor(frame[rob].to_numpy(), uids)
@@ -254,7 +291,11 @@ def main(argv=None) -> int:
               f"{verdict['seed_tau_better']}; beats it: {verdict['beats']}")
         print("  beside the verdict: " + "; ".join(f"{k} {verdict[k]} -> {verdict[k + '_better']}" for k in
                                                    ("tau_cifar10_robust", "tau_cifar10_clean", "op_effects_r_cifar10")))
-        goals["against"] = {"benchmark": old["benchmark"], **verdict}
+        kept = no_worse(goals, old)
+        z = "none" if kept["seed_tau_z"] is None else f"{kept['seed_tau_z']:+.2f}"
+        print(f"  no worse than it: separation {kept['separation_no_worse']}; seed tau (z {z}) "
+              f"{kept['seed_tau_no_worse']}; both: {kept['no_worse']}")
+        goals["against"] = {"benchmark": old["benchmark"], **verdict, **kept}
     if a.out:
         atomic_write_bytes(a.out, (json.dumps(goals, indent=1, sort_keys=True) + "\n").encode())
     return 0

@@ -49,6 +49,47 @@ def test_the_default_switches_only_when_both_figures_are_better(goals):
     assert goals.beats(_g(p=0.001), digits)["beats"] is None
 
 
+def _t(tau, se, p=0.01):
+    return {**_g(p=p, tau=tau), "seed_tau_robust_se": se}
+
+
+def test_no_worse_by_hand(goals):
+    """The rule for a new version: separation still significant, seed tau not significantly lower.
+    z = (0.670 - 0.675) / hypot(0.003, 0.004) = -0.005 / 0.005 = -1.0 (no worse); 0.664: -2.2 (worse)."""
+    old = _t(0.675, 0.004, p=0.024)
+    v = goals.no_worse(_t(0.670, 0.003), old)
+    assert v["seed_tau_z"] == pytest.approx(-1.0, rel=1e-12) and v["seed_tau_no_worse"] is True and v["no_worse"] is True
+    v = goals.no_worse(_t(0.664, 0.003), old)
+    assert v["seed_tau_z"] == pytest.approx(-2.2, rel=1e-12) and v["seed_tau_no_worse"] is False and v["no_worse"] is False
+    # just either side of the one-sided 5% point, 1.6449 standard errors of the difference below
+    edge = 0.675 - 0.005 * 1.6448536269514722
+    assert goals.no_worse(_t(edge + 1e-6, 0.003), old)["seed_tau_no_worse"] is True
+    assert goals.no_worse(_t(edge - 1e-6, 0.003), old)["seed_tau_no_worse"] is False
+    # higher is never worse; a p that loses significance is, whatever the old p was
+    assert goals.no_worse(_t(0.70, 0.003, p=0.049), old)["no_worse"] is True
+    assert goals.no_worse(_t(0.70, 0.003, p=0.051), _t(0.675, 0.004, p=0.2))["separation_no_worse"] is False
+    # a table without a standard error (an old --out) or without separation: no verdict
+    assert goals.no_worse(_t(0.70, 0.003), _g(p=0.024, tau=0.675))["no_worse"] is None
+    assert goals.no_worse(_g(tau=0.70), old)["separation_no_worse"] is None
+
+
+def test_kendall_se_is_a_paired_bootstrap(goals):
+    """Against two independent facts: under independence, Kendall's asymptotic null variance
+    2 (2n + 5) / (9 n (n - 1)); with a strong dependence, a second bootstrap written here that
+    resamples pairs (an unpaired resampling would give tau near 0 and a standard error near the null's)."""
+    from scipy.stats import kendalltau
+
+    rng = np.random.default_rng(3)
+    n = 400
+    a, b = rng.random(n), rng.random(n)
+    null_se = np.sqrt(2 * (2 * n + 5) / (9 * n * (n - 1)))  # 0.0335
+    assert goals.kendall_se(a, b) == pytest.approx(null_se, rel=0.1)
+    b = a + 0.1 * rng.random(n)  # tau about 0.87
+    mine = [kendalltau(a[i], b[i])[0] for i in (rng.integers(0, n, n) for _ in range(1000))]
+    se = goals.kendall_se(a, b)
+    assert se == pytest.approx(np.std(mine, ddof=1), rel=0.1) and se < null_se / 3
+
+
 def test_the_anchor_figures_stand_beside_the_verdict(goals):
     """A table that ranks less like CIFAR-10 still beats the old one on the two deciding figures;
     the anchor pairs say so, and a table without them (the anchor itself) says None."""
