@@ -20,13 +20,7 @@ python benchmarks/time_noise.py --benchmark "$bench"                            
 robbench compare --tasks "$bench:clean,robust;$bench:robust,params;$bench:clean,robust,flops" --budget 200 \
     --n-seeds 10 --workers 2 --out "$out/compare-$bench" \
     --searchers random,optuna:tpe,optuna:nsga2,syne-tune:moasha,syne-tune:morea
-# does multi-fidelity pay off? Syne Tune's own schedulers against random search, 20 seeds
-robbench compare --benchmark "$bench" --objectives robust --budget 100 --n-seeds 20 --workers 2 \
-    --out "$out/compare-$bench-mf/robust" \
-    --searchers random,optuna:tpe,syne-tune:bo,syne-tune:asha,syne-tune:hyperband,syne-tune:bohb
-robbench compare --benchmark "$bench" --objectives clean,robust --budget 100 --n-seeds 20 --workers 2 \
-    --out "$out/compare-$bench-mf/cleanrobust" --searchers random,syne-tune:moasha
-python benchmarks/multi_fidelity.py "$out/compare-$bench-mf"                      # README's table of the two
+OUT="$out" bash benchmarks/multi_fidelity_runs.sh "$bench"                       # does multi-fidelity pay off?
 robbench proxies --benchmark "$bench" --n 300 --out "$out/proxies-$bench.csv" --plot "$out/proxies-$bench.png"
 if [[ -n "${NASLIB_VENV:-}" && -n "${NASLIB_SRC:-}" ]]; then
     # NASLib's searchers and zero-cost predictors run in NASLib's own environment, into the same outputs
