@@ -19,7 +19,8 @@ def main(benchmark=DEFAULT_BENCHMARK, trials: int = 200, **load_kw):
     problem = RobustNASProblem(benchmark, objectives="robust", report_curve=True, **load_kw)
     if not problem.spec.has_curves:
         raise SystemExit(f"{problem.benchmark.name} has one fidelity; pruning needs learning curves")
-    study = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", seed=0),
+    # HyperbandPruner puts trials in brackets by a hash of the study's name: a named study repeats
+    study = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", seed=0), study_name="pruning",
                                 pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=8))
     study.optimize(problem, n_trials=trials)
     states = [t.state for t in study.trials]

@@ -35,6 +35,10 @@ def test_optuna_pruning(bench):
     optuna = pytest.importorskip("optuna")
     study = load("optuna_pruning").main(bench, trials=60)
     assert any(t.state == optuna.trial.TrialState.PRUNED for t in study.trials)
+    # it repeats: Hyperband's brackets come from the study's name, which the example sets
+    again = load("optuna_pruning").main(bench, trials=60)
+    assert [(t.params, t.state, t.intermediate_values) for t in again.trials] == \
+        [(t.params, t.state, t.intermediate_values) for t in study.trials]
 
 
 def test_optuna_live(tmp_path):

@@ -21,7 +21,8 @@ SHIPPED = {"asha": "ASHA", "hyperband": "ASHA", "bohb": "BOHB", "asha-bore": "AS
 
 
 def test_every_single_objective_searcher_is_offered():
-    assert set(SINGLE_OBJECTIVE) == {f"syne-tune:{n}" for n in SHIPPED} and set(SINGLE_OBJECTIVE) <= set(SEARCHERS)
+    syne_tune = {s for s in SINGLE_OBJECTIVE if s.startswith("syne-tune:")}
+    assert syne_tune == {f"syne-tune:{n}" for n in SHIPPED} and set(SINGLE_OBJECTIVE) <= set(SEARCHERS)
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))

@@ -13,6 +13,9 @@ SEARCHERS = {
     "random": ("core", None),
     "optuna:tpe": ("optuna", "tpe"), "optuna:nsga2": ("optuna", "nsga2"), "optuna:nsga3": ("optuna", "nsga3"),
     "optuna:gp": ("optuna", "gp"), "optuna:random": ("optuna", "random"),
+    # TPE with Optuna's own pruners (one objective only): multi-fidelity at equal simulated training time
+    "optuna:tpe-median": ("optuna", "tpe-median"), "optuna:tpe-sha": ("optuna", "tpe-sha"),
+    "optuna:tpe-hyperband": ("optuna", "tpe-hyperband"),
     "syne-tune:moasha": ("syne_tune", "moasha"), "syne-tune:morea": ("syne_tune", "morea"),
     "syne-tune:morandom": ("syne_tune", "morandom"),
     # Syne Tune's single-objective schedulers (one objective only): multi-fidelity, then at the last fidelity
@@ -25,9 +28,11 @@ SEARCHERS = {
     "naslib:bananas": ("naslib", "bananas"), "naslib:npenas": ("naslib", "npenas"),
 }
 # searchers of one objective only (a task of several is refused before any run): Syne Tune's, but its
-# multi-objective ones (its adapter's MULTI_OBJECTIVE; named here so that this module needs no Syne Tune)
+# multi-objective ones (its adapter's MULTI_OBJECTIVE; named here so that this module needs no Syne Tune),
+# and Optuna's pruned ones (Optuna prunes single-objective studies only)
 SINGLE_OBJECTIVE = tuple(s for s, (framework, name) in SEARCHERS.items()
-                         if framework == "syne_tune" and name not in ("moasha", "morea", "morandom"))
+                         if (framework == "syne_tune" and name not in ("moasha", "morea", "morandom"))
+                         or (framework == "optuna" and name in ("tpe-median", "tpe-sha", "tpe-hyperband")))
 FRAMEWORK_PACKAGE = {"core": None, "optuna": "optuna", "syne_tune": "syne_tune", "naslib": "naslib"}
 
 

@@ -97,6 +97,12 @@ class BenchmarkClock:
                                 "no times)")
         return float(epochs * seconds)
 
+    def mean_train_time(self) -> float:
+        """Simulated seconds of training the average cell to the last epoch, over all 15625 cells
+        (as random search draws them): what one full evaluation is worth when searchers are compared
+        at equal simulated training time (a budget of B evaluations is B times this)."""
+        return float(np.mean([self.train_time(i) for i in range(NUM_ARCHS)]))
+
     @functools.cached_property
     def runs_per_class(self) -> float:
         """Training runs (seed labels with a value) per class and dataset, on average over every

@@ -32,7 +32,6 @@ def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int
     import logging
 
     from ...problem import arch_from_params
-    from ...space import NUM_ARCHS
 
     logging.getLogger("syne_tune").setLevel(logging.ERROR)
     missing = [o for o in objectives if o not in COMPARE_METRICS]
@@ -43,7 +42,7 @@ def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int
                                 f"valid: syne-tune:{', syne-tune:'.join(MULTI_OBJECTIVE)}")
     bb = load_blackbox(bench, seeds=[table_seed])
     metrics = [COMPARE_METRICS[o] for o in objectives]
-    budget_time = budget * float(np.mean([bench.train_time(i) for i in range(NUM_ARCHS)]))
+    budget_time = budget * bench.mean_train_time()
     multi_fidelity = name in MULTI_FIDELITY_COMPARE
     df = simulate(bb, make_scheduler(name, bb, metrics=metrics, seed=seed), n_workers=1, seed=0,
                   **({"max_training_time": budget_time} if multi_fidelity else {"max_num_trials": budget + 1}))
