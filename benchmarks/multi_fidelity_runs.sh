@@ -11,7 +11,7 @@ out=${OUT:-docs}/compare-$bench-mf
 
 robbench compare --benchmark "$bench" --objectives robust --budget 100 --n-seeds 20 --workers 2 \
     --out "$out/robust" \
-    --searchers random,optuna:tpe,syne-tune:bo,syne-tune:asha,syne-tune:hyperband,syne-tune:bohb
+    --searchers random,optuna:tpe,syne-tune:bo,syne-tune:asha,syne-tune:hyperband,syne-tune:bohb,optuna:tpe-median,optuna:tpe-sha,optuna:tpe-hyperband
 robbench compare --benchmark "$bench" --objectives clean,robust --budget 100 --n-seeds 20 --workers 2 \
     --out "$out/cleanrobust" --searchers random,syne-tune:moasha
 python benchmarks/multi_fidelity.py "$out"
