@@ -7,6 +7,9 @@ from ...errors import check_choice
 from .. import OPTUNA_SAMPLERS
 
 SAMPLERS = OPTUNA_SAMPLERS
+# short name -> class in optuna.samplers, built with the seed alone (TPE is built multivariate)
+_SAMPLER_CLASSES = {"nsga2": "NSGAIISampler", "nsga3": "NSGAIIISampler", "gp": "GPSampler", "random": "RandomSampler",
+                    "bruteforce": "BruteForceSampler", "cmaes": "CmaEsSampler", "qmc": "QMCSampler"}
 
 
 def make_sampler(name: str, seed: int | None = None) -> "optuna.samplers.BaseSampler":
@@ -14,23 +17,9 @@ def make_sampler(name: str, seed: int | None = None) -> "optuna.samplers.BaseSam
     handle constraints (TPE, NSGA-II/III, GP) read the ones :class:`RobustNASProblem` sets on each
     trial with ``trial.set_constraint`` (Optuna >= 5.0)."""
     check_choice("sampler", name, SAMPLERS)
-    s = optuna.samplers
     if name == "tpe":
-        return s.TPESampler(seed=seed, multivariate=True)
-    if name == "nsga2":
-        return s.NSGAIISampler(seed=seed)
-    if name == "nsga3":
-        return s.NSGAIIISampler(seed=seed)
-    if name == "gp":
-        return s.GPSampler(seed=seed)
-    if name == "bruteforce":
-        return s.BruteForceSampler(seed=seed)
-    if name == "cmaes":
-        return s.CmaEsSampler(seed=seed)
-    if name == "qmc":
-        return s.QMCSampler(seed=seed)
-    return s.RandomSampler(seed=seed)
-
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True)
+    return getattr(optuna.samplers, _SAMPLER_CLASSES[name])(seed=seed)
 
 PRUNERS = ("none", "median", "successive-halving", "hyperband")
 
