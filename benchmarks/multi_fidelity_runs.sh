@@ -4,10 +4,11 @@
 # the repository root. Options after the name go to both `robbench compare` runs, e.g. a build's
 # first seed before the build is complete: `OUT=/tmp bash benchmarks/multi_fidelity_runs.sh build
 # --data-dir data/fashion-mnist-v2.build.tar.xz --table-seed 0`.
-# Syne Tune's own schedulers and TPE with Optuna's pruners against random search, 20 seeds, budget 100 full evaluations, the
-# multi-fidelity ones at the same simulated training time; writes OUT/compare-BENCHMARK-mf/robust and
-# .../cleanrobust (OUT default docs), then prints the table of benchmarks/multi_fidelity.py. Under 25
-# min on two cores. A finished run is reused: `robbench compare` resumes a folder.
+# Syne Tune's own schedulers and TPE with Optuna's pruners against random search, 20 seeds, budget
+# 100 full evaluations, the multi-fidelity ones at the same simulated training time; writes
+# OUT/compare-BENCHMARK-mf/robust and .../cleanrobust (OUT default docs), then prints the table of
+# benchmarks/multi_fidelity.py. Under 25 min on two cores. A finished run is reused: `robbench
+# compare` resumes a folder.
 set -euo pipefail
 bench=${1:-fashion-mnist}
 shift || true
