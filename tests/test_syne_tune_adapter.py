@@ -106,18 +106,19 @@ def test_training_time_budget_is_spent_on_training(bb, bench):
 
 
 def test_grace_period_and_reduction_factor_set_the_rungs(bb):
-    """Rungs are levels the table holds: by default levels 1 and 2 (epochs 1, 2) with reduction
-    factor 2; grace period 3 (epoch 4) stops no trial before epoch 4; reduction factor 3 puts the
-    rungs at levels 1 and 3, i.e. epochs 1 and 4 (recorded), never at an epoch the table lacks."""
+    """Rungs are levels the table holds: by default (Syne Tune's grace period 1, reduction factor 3)
+    levels 1 and 3, i.e. epochs 1 and 4 (recorded), never at an epoch the table lacks; grace period 3
+    (epoch 4) stops no trial before epoch 4; reduction factor 2 puts the rungs at levels 1 and 2."""
     def last_levels(**kw):
         df = simulate(bb, make_scheduler("moasha", bb, metrics=[METRIC_VALID_ERROR, METRIC_ROBUST_ERROR], seed=1,
                                          **kw), n_workers=1, max_num_trials=60)
         return df.groupby("trial_id")["hp_level"].max().sort_index().iloc[:-1]  # the tuner stops the last one
 
-    default, later, rf3 = last_levels(), last_levels(grace_period=3), last_levels(reduction_factor=3)
-    assert set(default) == {1, 2, 4} and (default < 3).sum() >= 3  # stopped at the rungs 1 and 2, or complete
+    default, later, rf2 = last_levels(), last_levels(grace_period=3), last_levels(reduction_factor=2)
+    assert set(default) == {1, 3, 4}  # rungs at levels 1 and 3 (epochs 1 and 4)
+    assert default.equals(last_levels(grace_period=1, reduction_factor=3))  # Syne Tune's defaults, named
     assert len(later) >= 50 and set(later) <= {3, 4}  # with grace period level 3 none stops before epoch 4
-    assert set(rf3) == {1, 3, 4}  # rungs at levels 1 and 3 (epochs 1 and 4)
+    assert set(rf2) == {1, 2, 4} and (rf2 < 3).sum() >= 3  # stopped at the rungs 1 and 2, or complete
     with pytest.raises(ValueError, match="grace_period"):
         make_scheduler("asha", bb, grace_period=5)
     with pytest.raises(ValueError, match="reduction_factor"):

@@ -2,6 +2,8 @@
 name builds the class Syne Tune ships in ``syne_tune.optimizer.baselines`` (not a copy), runs on
 the digits blackbox as a comparison runs it, and repeats exactly; the multi-fidelity ones stop
 trials early and spend no more simulated training time than the budget's."""
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -33,6 +35,9 @@ def test_the_scheduler_is_syne_tunes_own_class(name):
     assert type(scheduler).__module__.startswith("syne_tune.")
     if name in ("asha", "hyperband"):  # Hyperband is Syne Tune's ASHA with 3 brackets; up to digits' level 4
         assert scheduler.max_t == 4 and len(scheduler.brackets) == (3 if name == "hyperband" else 1)
+    if name in ("asha", "hyperband", "bohb", "asha-bore", "asha-cqr"):  # at Syne Tune's own default
+        cls = getattr(baselines, SHIPPED[name])
+        assert scheduler.reduction_factor == inspect.signature(cls).parameters["reduction_factor"].default == 3
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
