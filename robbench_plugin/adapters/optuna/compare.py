@@ -24,7 +24,7 @@ from .samplers import make_sampler
 
 # compare's name -> Optuna pruner class (in optuna.pruners), built with Optuna's defaults: MedianPruner
 # is what optuna.create_study uses when no pruner is given; HyperbandPruner is the one Optuna's
-# documentation pairs with TPE
+# tutorial "Efficient Optimization Algorithms" recommends with TPESampler (from its benchmarks)
 PRUNED = {"tpe-median": "MedianPruner", "tpe-sha": "SuccessiveHalvingPruner", "tpe-hyperband": "HyperbandPruner"}
 
 
