@@ -103,7 +103,7 @@ def kendall_se(a: np.ndarray, b: np.ndarray, resamples: int = 1000) -> float:
     classes resampled with replacement (scipy's ``bootstrap``, seeded: the same figure on every run)."""
     from scipy.stats import bootstrap
 
-    res = bootstrap((a, b), lambda x, y: kendall(x, y), paired=True, vectorized=False, n_resamples=resamples,
+    res = bootstrap((a, b), kendall, paired=True, vectorized=False, n_resamples=resamples,
                     method="percentile", random_state=np.random.default_rng(0))
     return float(res.standard_error)
 

@@ -55,20 +55,21 @@ def searcher_trace(name: str, bench: Any, objectives: Sequence[str], budget: int
         raise InvalidValueError(f"optuna:{name} needs a benchmark with learning curves; {bench.name!r} has one fidelity")
     final = bench.final_fidelity(problem.spec.metrics[0])
     budget_time = budget * bench.mean_train_time()
-    spent: list[float] = []
-
-    def reached(trial: optuna.trial.FrozenTrial) -> int:
-        return final if trial.state == optuna.trial.TrialState.COMPLETE else max(trial.intermediate_values)
+    indices: list[int] = []
+    epochs: list[int] = []
+    spent: list[float] = []  # simulated seconds of each trial, in order
 
     def stop_at_budget(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        spent.append(bench.train_time(trial.user_attrs["index"], reached(trial)))
+        epoch = final if trial.state == optuna.trial.TrialState.COMPLETE else max(trial.intermediate_values)
+        indices.append(trial.user_attrs["index"])
+        epochs.append(epoch)
+        spent.append(bench.train_time(indices[-1], epoch))
         if sum(spent) >= budget_time:
             study.stop()
 
     study = optuna.create_study(directions=problem.directions, sampler=make_sampler("tpe", seed=seed),
                                 pruner=getattr(optuna.pruners, PRUNED[name])(), study_name=study_name(name, seed))
     study.optimize(problem, callbacks=[stop_at_budget])
-    epochs = np.array([reached(t) for t in study.trials], dtype=np.int64)
-    trace = pd.DataFrame({"index": [t.user_attrs["index"] for t in study.trials], "epoch": epochs,
-                          "epochs_trained": epochs, "runtime": spent})
+    trace = pd.DataFrame({"index": indices, "epoch": np.array(epochs, dtype=np.int64),
+                          "epochs_trained": np.array(epochs, dtype=np.int64), "runtime": spent})
     return trace[np.cumsum(spent) <= budget_time * (1 + 1e-9)].reset_index(drop=True)

@@ -21,6 +21,7 @@ def make_sampler(name: str, seed: int | None = None) -> "optuna.samplers.BaseSam
         return optuna.samplers.TPESampler(seed=seed, multivariate=True)
     return getattr(optuna.samplers, _SAMPLER_CLASSES[name])(seed=seed)
 
+
 PRUNERS = ("none", "median", "successive-halving", "hyperband")
 
 
