@@ -18,5 +18,5 @@ robbench compare --benchmark "$bench" "$@" --objectives robust --budget 100 --n-
     --out "$out/robust" \
     --searchers random,optuna:tpe,syne-tune:bo,syne-tune:asha,syne-tune:hyperband,syne-tune:bohb,optuna:tpe-median,optuna:tpe-sha,optuna:tpe-hyperband
 robbench compare --benchmark "$bench" "$@" --objectives clean,robust --budget 100 --n-seeds 20 --workers 2 \
-    --out "$out/cleanrobust" --searchers random,syne-tune:moasha
+    --out "$out/cleanrobust" --searchers random,syne-tune:moasha,syne-tune:moasha-ranked
 python benchmarks/multi_fidelity.py "$out"

@@ -77,12 +77,13 @@ def test_same_comparison_twice_gives_identical_files(tmp_path):
     pytest.importorskip("syne_tune")
     from .helpers import run_fresh
 
-    searchers = ["random", "optuna:tpe", "optuna:nsga2", "syne-tune:moasha", "syne-tune:morea"]
+    searchers = ["random", "optuna:tpe", "optuna:nsga2", "syne-tune:moasha", "syne-tune:morea",
+                 "syne-tune:moasha-ranked", "syne-tune:morea-ranked"]
     for name, seed in (("a", 1), ("b", 2)):
         run_fresh(COMPARE_IN_A_FRESH_PROCESS.format(searchers=searchers, out=str(tmp_path / name)),
                   hash_seed=seed, rng_seed=3 * seed)
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a" / "runs").glob("*.csv"))
-    assert len(files) == 10
+    assert len(files) == 14
     for rel in files + [Path("evaluations.csv"), Path("summary.csv")]:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
 

@@ -125,7 +125,7 @@ def test_grace_period_and_reduction_factor_set_the_rungs(bb):
         make_scheduler("asha", bb, reduction_factor=1)
 
 
-@pytest.mark.parametrize("name", ["moasha", "morea", "morandom"])
+@pytest.mark.parametrize("name", ["moasha", "moasha-ranked", "morea", "morea-ranked", "morandom"])
 def test_multi_objective_schedulers_run(bb, name):
     df = simulate(bb, make_scheduler(name, bb, metrics=[METRIC_VALID_ERROR, METRIC_ROBUST_ERROR], seed=0),
                   n_workers=2, max_num_trials=20)
@@ -188,7 +188,8 @@ print(df.astype(str).to_csv(index=False))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, workers", [("moasha", 2), ("morea", 2), ("asha", 1)])
+@pytest.mark.parametrize("name, workers", [("moasha", 2), ("moasha-ranked", 2), ("morea-ranked", 2), ("morea", 2),
+                                           ("asha", 1)])
 def test_simulation_repeats_exactly(name, workers):
     """The same blackbox, scheduler seed and limits give the same frame, row for row, in two fresh
     processes whose hash seeds and global generator states differ (Syne Tune's clock would count the

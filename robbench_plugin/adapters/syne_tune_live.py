@@ -42,7 +42,7 @@ from .syne_tune.environment import output_folder
 ENTRY_POINT = Path(syne_tune_trial.__file__)
 RESOURCE_ATTR = "epoch"
 MAX_RESOURCE_ATTR = "epochs"
-LIVE_SCHEDULERS = ("asha", "hyperband", "moasha", "random")
+LIVE_SCHEDULERS = ("asha", "hyperband", "moasha", "moasha-ranked", "random")
 METRIC = "metric_robust_error"
 
 
@@ -83,7 +83,9 @@ def live_config_space(recipe: Union[Recipe, str] = "tiny", dataset: str = "digit
 def make_live_scheduler(name: str, config_space: dict[str, Any], seed: int = 0, grace_period: int = 1,
                         reduction_factor: float = 2) -> Any:
     """A Syne Tune scheduler for live trials: ``asha``, ``hyperband`` (ASHA with 3 brackets),
-    ``moasha`` (robust and clean error), ``random``. Multi-fidelity ones stop trials on ``epoch``
+    ``moasha`` (robust and clean error), ``moasha-ranked`` (the same with the non-dominated sort as one rank
+    per trial, which MOASHA's default priority does not return: see
+    :mod:`robbench_plugin.adapters.syne_tune.priority`), ``random``. Multi-fidelity ones stop trials on ``epoch``
     (rungs ``grace_period * reduction_factor**k`` up to the configuration's ``epochs``; choose them
     among the recipe's evaluated epochs, where trials report: the default reduction factor is 2, not
     Syne Tune's 3, so that every rung is an evaluated epoch of the digits recipe, which evaluates
@@ -100,11 +102,16 @@ def make_live_scheduler(name: str, config_space: dict[str, Any], seed: int = 0, 
         return B.ASHA(config_space, metric=METRIC, time_attr=RESOURCE_ATTR, max_t=max_t, grace_period=grace_period,
                       reduction_factor=reduction_factor, brackets=3 if name == "hyperband" else 1,
                       random_seed=seed)
-    if name == "moasha":
+    if name in ("moasha", "moasha-ranked"):
         from syne_tune.optimizer.schedulers.multiobjective.moasha import MOASHA
 
+        ranked = {}
+        if name == "moasha-ranked":
+            from .syne_tune.priority import RankedNonDominatedPriority
+
+            ranked = {"multiobjective_priority": RankedNonDominatedPriority()}
         return MOASHA(config_space, metrics=[METRIC, "metric_valid_error"], time_attr=RESOURCE_ATTR, max_t=max_t,
-                      grace_period=grace_period, reduction_factor=reduction_factor, random_seed=seed)
+                      grace_period=grace_period, reduction_factor=reduction_factor, random_seed=seed, **ranked)
     return B.RandomSearch(config_space, metrics=[METRIC], random_seed=seed)
 
 

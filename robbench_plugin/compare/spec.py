@@ -18,6 +18,8 @@ SEARCHERS = {
     "optuna:tpe-hyperband": ("optuna", "tpe-hyperband"),
     "syne-tune:moasha": ("syne_tune", "moasha"), "syne-tune:morea": ("syne_tune", "morea"),
     "syne-tune:morandom": ("syne_tune", "morandom"),
+    # the same two given the non-dominated sort as one rank per trial (adapters/syne_tune/priority.py)
+    "syne-tune:moasha-ranked": ("syne_tune", "moasha-ranked"), "syne-tune:morea-ranked": ("syne_tune", "morea-ranked"),
     # Syne Tune's single-objective schedulers (one objective only): multi-fidelity, then at the last fidelity
     "syne-tune:asha": ("syne_tune", "asha"), "syne-tune:hyperband": ("syne_tune", "hyperband"),
     "syne-tune:bohb": ("syne_tune", "bohb"), "syne-tune:asha-bore": ("syne_tune", "asha-bore"),
@@ -30,8 +32,9 @@ SEARCHERS = {
 # searchers of one objective only (a task of several is refused before any run): Syne Tune's, but its
 # multi-objective ones (its adapter's MULTI_OBJECTIVE; named here so that this module needs no Syne Tune),
 # and Optuna's pruned ones (Optuna prunes single-objective studies only)
+_SYNE_TUNE_MULTI_OBJECTIVE = ("moasha", "moasha-ranked", "morea", "morea-ranked", "morandom")
 SINGLE_OBJECTIVE = tuple(s for s, (framework, name) in SEARCHERS.items()
-                         if (framework == "syne_tune" and name not in ("moasha", "morea", "morandom"))
+                         if (framework == "syne_tune" and name not in _SYNE_TUNE_MULTI_OBJECTIVE)
                          or (framework == "optuna" and name in ("tpe-median", "tpe-sha", "tpe-hyperband")))
 FRAMEWORK_PACKAGE = {"core": None, "optuna": "optuna", "syne_tune": "syne_tune", "naslib": "naslib"}
 

@@ -25,11 +25,13 @@ from .blackbox import (CONFIG_KEYS, METRIC_ELAPSED_TIME, METRIC_ROBUST_ERROR, ME
 # and EHVI (they need botorch, which the extras do not install; with botorch 0.18 EHVI's acquisition
 # fails on a float/double mismatch inside botorch) and MultiObjectiveMultiSurrogateSearcher (Syne
 # Tune 0.16 cannot import it). Syne Tune 0.16 ships no DEHB.
-SCHEDULERS = ("asha", "hyperband", "bohb", "asha-bore", "asha-cqr", "moasha", "morea", "morandom", "random", "bo",
-              "rea", "bore", "cqr")
+# ``moasha-ranked`` and ``morea-ranked``: Syne Tune's MOASHA and MO-REA given the non-dominated sort
+# as one rank per trial, which their default priority does not return (see :mod:`.priority`).
+SCHEDULERS = ("asha", "hyperband", "bohb", "asha-bore", "asha-cqr", "moasha", "moasha-ranked", "morea",
+              "morea-ranked", "morandom", "random", "bo", "rea", "bore", "cqr")
 # on the fidelity axis (the others evaluate every trial at the last fidelity)
-MULTI_FIDELITY = ("asha", "hyperband", "bohb", "asha-bore", "asha-cqr", "moasha")
-MULTI_OBJECTIVE = ("moasha", "morea", "morandom")
+MULTI_FIDELITY = ("asha", "hyperband", "bohb", "asha-bore", "asha-cqr", "moasha", "moasha-ranked")
+MULTI_OBJECTIVE = ("moasha", "moasha-ranked", "morea", "morea-ranked", "morandom")
 
 
 def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] = (METRIC_ROBUST_ERROR,),
@@ -42,7 +44,10 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
     brackets), ``bohb`` (BOHB), ``asha-bore`` (ASHABORE), ``asha-cqr`` (ASHACQR); at the last
     fidelity ``random`` (RandomSearch), ``bo`` (TPE), ``rea`` (REA), ``bore`` (BORE), ``cqr`` (CQR).
     Multi-objective (all ``metrics``, minimised):
-    ``moasha``, ``morea`` (MultiObjectiveRegularizedEvolution), ``morandom``.
+    ``moasha``, ``morea`` (MultiObjectiveRegularizedEvolution), ``morandom``; ``moasha-ranked`` and
+    ``morea-ranked`` are the same two classes with ``multiobjective_priority``
+    :class:`~.priority.RankedNonDominatedPriority` (their default priority returns the sorted order
+    where they read one rank per trial: see :mod:`.priority`).
     Multi-fidelity schedulers run on the blackbox's fidelity attribute (``hp_epoch`` where the table
     records every epoch, else ``hp_level``: the table's recorded evaluations, see the module doc), so
     every rung ``grace_period * reduction_factor**k`` is a fidelity the table holds; ``grace_period``
@@ -90,11 +95,11 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
         return B.TPE(cs, metric=metrics[0], random_seed=seed)
     if name == "rea":
         return B.REA(cs, metric=metrics[0], random_seed=seed)
-    if name == "moasha":
+    if name in ("moasha", "moasha-ranked"):
         from syne_tune.optimizer.schedulers.multiobjective.moasha import MOASHA
 
         return MOASHA(cs, metrics=metrics, time_attr=attr, max_t=max_t, grace_period=grace,
-                      reduction_factor=reduction_factor, random_seed=seed)
+                      reduction_factor=reduction_factor, random_seed=seed, **_priority_argument(name))
     from syne_tune.optimizer.schedulers.single_fidelity_scheduler import SingleFidelityScheduler
 
     if name == "morandom":
@@ -105,8 +110,17 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
     from syne_tune.optimizer.schedulers.multiobjective.multi_objective_regularized_evolution import (
         MultiObjectiveRegularizedEvolution)
 
-    searcher = MultiObjectiveRegularizedEvolution(cs, random_seed=seed)  # morea
+    searcher = MultiObjectiveRegularizedEvolution(cs, random_seed=seed, **_priority_argument(name))  # morea(-ranked)
     return SingleFidelityScheduler(cs, metrics=metrics, do_minimize=True, searcher=searcher, random_seed=seed)
+
+
+def _priority_argument(name: str) -> dict:
+    """The ``-ranked`` schedulers' ``multiobjective_priority``; none (Syne Tune's default) otherwise."""
+    if not name.endswith("-ranked"):
+        return {}
+    from .priority import RankedNonDominatedPriority
+
+    return {"multiobjective_priority": RankedNonDominatedPriority()}
 
 
 def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_wallclock_time: float | None = None,
