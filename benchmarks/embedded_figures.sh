@@ -19,7 +19,7 @@ python benchmarks/bench_surrogate.py --benchmark "$bench" --out "$out/surrogate-
 python benchmarks/time_noise.py --benchmark "$bench"                              # the simulated clock, held out
 robbench compare --tasks "$bench:clean,robust;$bench:robust,params;$bench:clean,robust,flops" --budget 200 \
     --n-seeds 10 --workers 2 --out "$out/compare-$bench" \
-    --searchers random,optuna:tpe,optuna:nsga2,syne-tune:moasha,syne-tune:morea
+    --searchers random,optuna:tpe,optuna:nsga2,syne-tune:moasha,syne-tune:morea,syne-tune:moasha-ranked,syne-tune:morea-ranked
 OUT="$out" bash benchmarks/multi_fidelity_runs.sh "$bench"                       # does multi-fidelity pay off?
 robbench proxies --benchmark "$bench" --n 300 --out "$out/proxies-$bench.csv" --plot "$out/proxies-$bench.png"
 if [[ -n "${NASLIB_VENV:-}" && -n "${NASLIB_SRC:-}" ]]; then
