@@ -105,13 +105,10 @@ def make_live_scheduler(name: str, config_space: dict[str, Any], seed: int = 0, 
     if name in ("moasha", "moasha-ranked"):
         from syne_tune.optimizer.schedulers.multiobjective.moasha import MOASHA
 
-        ranked = {}
-        if name == "moasha-ranked":
-            from .syne_tune.priority import RankedNonDominatedPriority
+        from .syne_tune.priority import priority_argument
 
-            ranked = {"multiobjective_priority": RankedNonDominatedPriority()}
         return MOASHA(config_space, metrics=[METRIC, "metric_valid_error"], time_attr=RESOURCE_ATTR, max_t=max_t,
-                      grace_period=grace_period, reduction_factor=reduction_factor, random_seed=seed, **ranked)
+                      grace_period=grace_period, reduction_factor=reduction_factor, random_seed=seed, **priority_argument(name))
     return B.RandomSearch(config_space, metrics=[METRIC], random_seed=seed)
 
 

@@ -53,3 +53,9 @@ class RankedNonDominatedPriority(MOPriority):
             placed += len(front)
             remaining = remaining[~on_front]
         return place
+
+
+def priority_argument(scheduler: str) -> dict:
+    """``multiobjective_priority`` for a scheduler name: :class:`RankedNonDominatedPriority` for the
+    ``-ranked`` ones (``moasha-ranked``, ``morea-ranked``), none (Syne Tune's default) otherwise."""
+    return {"multiobjective_priority": RankedNonDominatedPriority()} if scheduler.endswith("-ranked") else {}

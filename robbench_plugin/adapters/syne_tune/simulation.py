@@ -58,6 +58,8 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
     """
     from syne_tune.optimizer import baselines as B
 
+    from .priority import priority_argument
+
     check_choice("scheduler", name, SCHEDULERS)
     cs = dict(blackbox.configuration_space)
     levels = [int(f) for f in blackbox.fidelity_values]
@@ -99,7 +101,7 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
         from syne_tune.optimizer.schedulers.multiobjective.moasha import MOASHA
 
         return MOASHA(cs, metrics=metrics, time_attr=attr, max_t=max_t, grace_period=grace,
-                      reduction_factor=reduction_factor, random_seed=seed, **_priority_argument(name))
+                      reduction_factor=reduction_factor, random_seed=seed, **priority_argument(name))
     from syne_tune.optimizer.schedulers.single_fidelity_scheduler import SingleFidelityScheduler
 
     if name == "morandom":
@@ -110,17 +112,8 @@ def make_scheduler(name: str, blackbox: BlackboxTabular, metrics: Sequence[str] 
     from syne_tune.optimizer.schedulers.multiobjective.multi_objective_regularized_evolution import (
         MultiObjectiveRegularizedEvolution)
 
-    searcher = MultiObjectiveRegularizedEvolution(cs, random_seed=seed, **_priority_argument(name))  # morea(-ranked)
+    searcher = MultiObjectiveRegularizedEvolution(cs, random_seed=seed, **priority_argument(name))  # morea(-ranked)
     return SingleFidelityScheduler(cs, metrics=metrics, do_minimize=True, searcher=searcher, random_seed=seed)
-
-
-def _priority_argument(name: str) -> dict:
-    """The ``-ranked`` schedulers' ``multiobjective_priority``; none (Syne Tune's default) otherwise."""
-    if not name.endswith("-ranked"):
-        return {}
-    from .priority import RankedNonDominatedPriority
-
-    return {"multiobjective_priority": RankedNonDominatedPriority()}
 
 
 def simulate(blackbox: BlackboxTabular, scheduler: Any, n_workers: int = 4, max_wallclock_time: float | None = None,
