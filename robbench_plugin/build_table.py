@@ -87,7 +87,7 @@ def unpack_build(archive: str | Path, out_dir: str | Path, plan=None) -> int:
     :class:`~robbench_plugin.train.builder.BuildPlan`), was built under another torch version or
     SIMD level than this one, or ``out_dir`` holds a build with another manifest. Returns how many
     shards were written."""
-    from .train.builder import BuildPlan, build_environment, read_manifest
+    from .train.builder import BuildPlan, _lower_simd_hint, build_environment, read_manifest
 
     out = Path(out_dir)
     with opened_build(archive) as folder:
@@ -100,7 +100,8 @@ def unpack_build(archive: str | Path, out_dir: str | Path, plan=None) -> int:
                                 f"(dataset {plan.dataset}, recipe {plan.recipe.key()})")
         if "environment" in manifest and manifest["environment"] != build_environment():
             raise DataFileError(f"--from: {archive} was built under {manifest['environment']}, this machine runs "
-                                f"{build_environment()}: resume it there")
+                                f"{build_environment()}: resume it there"
+                                + _lower_simd_hint(manifest, {"environment": build_environment()}))
         if (out / "manifest.json").is_file() and read_manifest(out) != manifest:
             raise DataFileError(f"--from: {out} holds a build with another manifest than {archive}: use another --out")
         shards = sorted(folder.joinpath("shards").glob("*.jsonl"))

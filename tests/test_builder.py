@@ -292,3 +292,17 @@ def test_a_build_goes_on_from_its_archive_on_a_new_machine(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--from" in err[0] and "another plan" in err[0]
     assert not (tmp_path / "c").exists()
+    here = environment()
+    if here["cpu_capability"] in ("AVX2", "AVX512"):  # an archive made at a lower SIMD level: the refusal says how to go on
+        import json
+        import shutil
+
+        shutil.copytree(tmp_path / "a", tmp_path / "lower")
+        manifest = json.loads((tmp_path / "lower" / "manifest.json").read_text())
+        manifest["environment"] = {**manifest["environment"], "cpu_capability": "DEFAULT"}
+        (tmp_path / "lower" / "manifest.json").write_text(json.dumps(manifest))
+        pack_build(tmp_path / "lower", tmp_path / "lower.build.tar.xz")
+        assert main([*args, "--out", str(tmp_path / "d"), "--from", str(tmp_path / "lower.build.tar.xz")]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "ATEN_CPU_CAPABILITY=default robbench build" in err[0]
+        assert not (tmp_path / "d").exists()
