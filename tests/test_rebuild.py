@@ -4,10 +4,15 @@ packaged from) gives their recorded numbers bit for bit, with the recipe, seed a
 archive's manifest, on one torch thread as the builder's workers train, on the CPU that trained
 them (every record names the environment it was trained in; kernels choose their code paths by CPU,
 so another CPU's last bits differ, and training grows them). On another CPU the final accuracies
-agree within the measured spread between environments."""
+agree within the measured spread between environments. An archive built at a lower SIMD level than
+this machine's is retrained at its level (``ATEN_CPU_CAPABILITY``, as its build is resumed on such a
+machine): torch can lower its kernels' level, not raise it."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -54,6 +59,48 @@ def _records(archive: Path, n: int, environment: dict) -> tuple[dict, list[dict]
     return manifest, mine, anywhere, cpus
 
 
+def _reachable(manifest: dict, here: dict) -> dict:
+    """The environment this machine retrains an archive's records in: its own (``here``), or, where
+    the archive was built with the same torch at a lower SIMD level, this CPU at that level."""
+    from robbench_plugin.train.builder import SIMD_LEVELS
+
+    built = manifest.get("environment") or {}
+    level, ours = built.get("cpu_capability"), here["cpu_capability"]
+    if built.get("torch") == here["torch"] and level in SIMD_LEVELS and ours in SIMD_LEVELS \
+            and SIMD_LEVELS.index(level) < SIMD_LEVELS.index(ours):
+        return {**here, "cpu_capability": level}
+    return here
+
+
+_RETRAIN = """
+import json, sys
+import torch
+from robbench_plugin.train import Recipe, train
+from robbench_plugin.train.builder import environment
+from robbench_plugin.train.data import load_splits
+
+job = json.loads(sys.argv[1])
+torch.set_num_threads(1)  # as the builder's workers train
+recipe, splits = Recipe.from_dict(job["recipe"]), load_splits(job["dataset"])
+runs = [train(uid, job["dataset"], recipe, seed=seed, device="cpu", splits=splits) for uid, seed in job["runs"]]
+print(json.dumps({"environment": environment(),
+                  "runs": [{"params": r.params, "flops": r.flops, "epochs": r.epochs} for r in runs]}))
+"""
+
+
+def _retrain(manifest: dict, records: list[dict], level: str) -> list[dict]:
+    """``records`` retrained in a fresh process whose torch kernels run at SIMD ``level``
+    (``ATEN_CPU_CAPABILITY``, read when torch starts); each as params, flops and epochs."""
+    job = {"recipe": manifest["recipe"], "dataset": manifest["dataset"],
+           "runs": [[rec["uid"], rec["seed"]] for rec in records]}
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": level.lower()}
+    done = subprocess.run([sys.executable, "-c", _RETRAIN, json.dumps(job)], env=env, capture_output=True,
+                          text=True, check=True)
+    out = json.loads(done.stdout)
+    assert out["environment"]["cpu_capability"] == level  # the level the records are compared at
+    return out["runs"]
+
+
 def _untimed(epochs: list[dict]) -> list[dict]:
     return [{k: v for k, v in e.items() if not k.endswith("time_s")} for e in epochs]
 
@@ -73,45 +120,39 @@ def test_retraining_two_classes_reproduces_the_archive(archive):
     does not (a build records where each run was trained; CI machines vary), what does not depend
     on the CPU is checked exactly (parameters, FLOPs, the recipe key, the epochs and metrics
     recorded) and the final accuracies within CROSS_ENVIRONMENT_FINAL_TOLERANCE."""
-    from robbench_plugin.train import Recipe, train
+    from robbench_plugin.train import Recipe
     from robbench_plugin.train.builder import environment
-    from robbench_plugin.train.data import load_splits
 
-    manifest, mine, anywhere, _ = _records(archive, 2, environment())
+    here = _reachable(_manifest(archive), environment())
+    manifest, mine, anywhere, _ = _records(archive, 2, here)
     same_environment = bool(mine)
     records = mine if same_environment else anywhere
     assert len(records) == 2
     recipe = Recipe.from_dict(manifest["recipe"])
     assert recipe.key() == manifest["recipe_key"] == records[0]["recipe_key"]
-    splits = load_splits(manifest["dataset"])
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        for rec in records:
-            again = train(rec["uid"], manifest["dataset"], recipe, seed=rec["seed"], device="cpu", splits=splits)
-            assert (again.params, again.flops) == (rec["params"], rec["flops"])
-            if same_environment:
-                assert _untimed(again.epochs) == _untimed(rec["epochs"]), f"uid {rec['uid']} seed {rec['seed']}"
-                continue
-            mine, theirs = _untimed(again.epochs), _untimed(rec["epochs"])
-            assert [sorted(e) for e in mine] == [sorted(e) for e in theirs]  # same epochs, same metrics
-            for key, value in theirs[-1].items():
-                if key.startswith("val_"):
-                    assert abs(mine[-1][key] - value) <= CROSS_ENVIRONMENT_FINAL_TOLERANCE, \
-                        f"uid {rec['uid']} seed {rec['seed']} {key}: {mine[-1][key]} here, {value} in {archive.name}"
-    finally:
-        torch.set_num_threads(threads)
+    for rec, again in zip(records, _retrain(manifest, records, here["cpu_capability"])):
+        assert (again["params"], again["flops"]) == (rec["params"], rec["flops"])
+        if same_environment:
+            assert _untimed(again["epochs"]) == _untimed(rec["epochs"]), f"uid {rec['uid']} seed {rec['seed']}"
+            continue
+        ours, theirs = _untimed(again["epochs"]), _untimed(rec["epochs"])
+        assert [sorted(e) for e in ours] == [sorted(e) for e in theirs]  # same epochs, same metrics
+        for key, value in theirs[-1].items():
+            if key.startswith("val_"):
+                assert abs(ours[-1][key] - value) <= CROSS_ENVIRONMENT_FINAL_TOLERANCE, \
+                    f"uid {rec['uid']} seed {rec['seed']} {key}: {ours[-1][key]} here, {value} in {archive.name}"
 
 
 def test_some_archive_holds_records_of_this_environment():
     """The bit-for-bit branch above runs here for at least one archive: some archive holds records
-    trained in this environment (torch version, SIMD level and CPU model). Outside CI a machine of
+    trained in this environment (torch version, SIMD level and CPU model; or this CPU at the
+    archive's lower SIMD level). Outside CI a machine of
     another kind skips this (CI turns a skip into a failure): its builds cannot be reproduced here."""
     from robbench_plugin.train.builder import environment
 
-    here = environment()
     found = {}
     for archive in ARCHIVES:
+        here = _reachable(_manifest(archive), environment())
         manifest, mine, _, cpus = _records(archive, 1, here)
         if mine:
             return
