@@ -209,21 +209,25 @@ def table_from_build(build: str | Path, require_complete: bool = False, name: st
     With ``require_complete`` an unfinished build is an error.
     """
     with opened_build(build) as build_dir:
-        return _table_from_build_dir(build_dir, require_complete, name)
+        return _table_from_build_dir(build_dir, require_complete, name, label=str(build))
 
 
-def _table_from_build_dir(build_dir: Path, require_complete: bool, name: str | None) -> Table:
+def _table_from_build_dir(build_dir: Path, require_complete: bool, name: str | None, label: str | None = None) -> Table:
+    """The table of the build unpacked in ``build_dir``; errors name ``label`` (the directory or
+    archive the caller was given), else ``build_dir``."""
     from .train.builder import BuildPlan, read_manifest, read_shards
 
+    label = label or str(build_dir)
     manifest = read_manifest(build_dir)
     records, _, _ = unstall_records(list(read_shards(build_dir)))
     if not records:
-        raise DataFileError(f"build {build_dir} has no finished results yet")
+        raise DataFileError(f"build {label} has no finished results yet")
     if require_complete:
         plan = BuildPlan.from_manifest(manifest)
         missing = set(plan.jobs()) - {(int(r["uid"]), int(r["seed"])) for r in records}
         if missing:
-            raise DataFileError(f"build {build_dir} is incomplete: {len(missing)} of {len(plan.jobs())} runs missing")
+            raise DataFileError(f"build {label} is incomplete: {len(missing)} of {len(plan.jobs())} runs missing "
+                                f"(robbench build-status {label})")
     recipe = manifest["recipe"]
     meta = TableMeta(name=name or manifest["dataset"], source=f"robbench build of {manifest['dataset']}",
                      aliases=aliases_for_recipe(recipe), C=recipe["C"], N=recipe["N"], recipe=recipe,

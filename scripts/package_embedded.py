@@ -7,7 +7,7 @@
 default the package's default, fashion-mnist); ``--build`` is a build archive (checked against its
 ``.sha256``) or a build directory, by default the archive the benchmark's entry names.
 
-Refuses (exit 1) unless the build is complete, the table file is <= 3 MB, it loads back as
+Refuses (exit 1, one line on stderr, nothing written) unless the build is complete, the table file is <= 3 MB, it loads back as
 ``load_benchmark(<benchmark>)`` with the same values as the build, and the quality thresholds of
 ``robbench_plugin.report.THRESHOLDS`` hold; then writes the report (markdown + plots) and fits
 the default surrogate, shipped beside the table when it is <= 5 MB.
@@ -52,7 +52,13 @@ def main(argv=None) -> int:
     from robbench_plugin.report import write_report
     from robbench_plugin.table import Table
 
-    table = table_from_build(build, require_complete=not args.dry_run, name=spec.dataset)  # raises if unfinished
+    from robbench_plugin.errors import DataFileError
+
+    try:
+        table = table_from_build(build, require_complete=not args.dry_run, name=spec.dataset)
+    except DataFileError as exc:  # unfinished, or not a build
+        print(f"package_embedded: {exc}", file=sys.stderr)
+        return 1
     target = Path(tempfile.mkdtemp()) / EMBEDDED[name] if args.dry_run else DATA / EMBEDDED[name]
     table.save(target, float32=True)
     size = target.stat().st_size

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -306,3 +307,24 @@ def test_a_build_goes_on_from_its_archive_on_a_new_machine(tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "ATEN_CPU_CAPABILITY=default robbench build" in err[0]
         assert not (tmp_path / "d").exists()
+
+
+def test_packaging_an_unfinished_build_is_refused_in_one_line(tmp_path, capsys):
+    """scripts/package_embedded.py on an archive of an unfinished build: exit 1, one line naming the
+    archive (not the folder it was unpacked into) and how many runs are missing, no table written."""
+    import importlib.util
+
+    build(tmp_path / "b", _plan(), workers=1, progress=False, limit=3)
+    archive = tmp_path / "b.build.tar.xz"
+    pack_build(tmp_path / "b", archive)
+    script = Path(__file__).resolve().parents[1] / "scripts" / "package_embedded.py"
+    spec = importlib.util.spec_from_file_location("package_embedded", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    shipped = {p.name: p.stat().st_mtime_ns for p in module.DATA.iterdir()}
+    assert module.main(["--benchmark", "digits", "--build", str(archive), "--report", str(tmp_path / "report")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"package_embedded: build {archive} is incomplete: {len(_plan().jobs()) - 3} of "
+                   f"{len(_plan().jobs())} runs missing (robbench build-status {archive})"]
+    assert {p.name: p.stat().st_mtime_ns for p in module.DATA.iterdir()} == shipped
+    assert not (tmp_path / "report").exists()
