@@ -161,8 +161,10 @@ def build_progress(build: str | Path) -> dict:
     ``remaining_s``: that median times the runs still to do, the core-seconds left at that pace;
     ``runs_until_seed``: per training seed, the runs still to do up to the plan's last run of that
     seed (a build trains in plan order: seed 0 of every class first), i.e. until it is complete;
-    ``cpus``: how many finished runs each CPU trained (``environment["cpu"]`` of a record;
-    ``"not recorded"`` for runs from before records named their CPU, or trained off the CPU).
+    ``cpus``: how many finished runs each CPU trained (``environment["cpu"]`` of a record, with the
+    CPU's own SIMD level and the one torch was held at where they differ, e.g. ``"... (AVX512 CPU
+    held at AVX2)"``; ``"not recorded"`` for runs from before records named their CPU, or trained off
+    the CPU).
     """
     import numpy as np
 
@@ -187,7 +189,10 @@ def build_progress(build: str | Path) -> dict:
         seeds[seed][0] += 1
     cpus: dict[str, int] = {}
     for rec in done.values():
-        cpu = rec.get("environment", {}).get("cpu", "not recorded")
+        env = rec.get("environment", {})
+        cpu = env.get("cpu", "not recorded")
+        if "native_cpu_capability" in env:  # torch held below the CPU's own level (builder.environment)
+            cpu += f" ({env['native_cpu_capability']} CPU held at {env['cpu_capability']})"
         cpus[cpu] = cpus.get(cpu, 0) + 1
     median = float(np.median(train + evaluation)) if done else float("nan")
     until: dict[int, int] = {}

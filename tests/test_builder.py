@@ -129,10 +129,14 @@ def test_a_build_is_resumed_only_in_its_environment(tmp_path, monkeypatch):
         with pytest.raises(DataFileError, match="ATEN_CPU_CAPABILITY=default robbench build"):
             build(tmp_path, _plan(), workers=1, progress=False)
         env = {**os.environ, "ATEN_CPU_CAPABILITY": "default"}
-        code = ("import torch; from robbench_plugin.train.builder import build_environment; "
-                "print(build_environment()['cpu_capability'])")
-        assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                              check=True).stdout.strip() == "DEFAULT"  # what the hint says does set the level
+        code = ("import json; from robbench_plugin.train.builder import build_environment, environment; "
+                "print(build_environment()['cpu_capability']); print(json.dumps(environment()))")
+        level, held = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                     check=True).stdout.split("\n", 1)
+        assert level == "DEFAULT"  # what the hint says does set the level
+        # and a run held there says which level the CPU has: torch's own without the setting, here
+        assert json.loads(held) == {**here, "cpu_capability": "DEFAULT", "native_cpu_capability": here["cpu_capability"]}
+    assert "native_cpu_capability" not in here  # not held: the key is absent, as in earlier records
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     import robbench_plugin.train.builder as builder
 
@@ -224,6 +228,21 @@ def test_build_progress_counts_the_plan_and_the_seconds_its_runs_recorded(tmp_pa
     assert "3 of 9 runs" in text and "seed 0: 3 of 6; seed 1: 0 of 3" in text
     assert "seed 0 complete after 3 more runs" in text and "seed 1 complete" not in text  # seed 1 ends the build
     assert f"trained: 3 runs on {environment()['cpu']}" in text
+
+
+def test_build_progress_says_which_runs_were_held_below_their_cpus_level(tmp_path, monkeypatch):
+    """Runs trained with torch held below the CPU's own SIMD level are counted apart from the same
+    CPU model's other runs, with both levels."""
+    import robbench_plugin.train.builder as builder
+
+    build(tmp_path, _plan(), workers=1, progress=False, limit=1)
+    here = environment()
+    held = (("torch", here["torch"]), ("cpu_capability", here["cpu_capability"]), ("cpu", here["cpu"]),
+            ("native_cpu_capability", "AVX512"))
+    monkeypatch.setattr(builder, "_environment", lambda: held)
+    assert build(tmp_path, _plan(), workers=1, progress=False, limit=2) == 2
+    assert build_progress(tmp_path)["cpus"] == {
+        here["cpu"]: 1, f"{here['cpu']} (AVX512 CPU held at {here['cpu_capability']})": 2}
 
 
 def test_build_progress_of_the_shipped_digits_build_is_its_plan():

@@ -61,14 +61,15 @@ def _records(archive: Path, n: int, environment: dict) -> tuple[dict, list[dict]
 
 def _reachable(manifest: dict, here: dict) -> dict:
     """The environment this machine retrains an archive's records in: its own (``here``), or, where
-    the archive was built with the same torch at a lower SIMD level, this CPU at that level."""
+    the archive was built with the same torch at a lower SIMD level, this CPU held at that level
+    (which its records say as ``native_cpu_capability``: builder.environment)."""
     from robbench_plugin.train.builder import SIMD_LEVELS
 
     built = manifest.get("environment") or {}
     level, ours = built.get("cpu_capability"), here["cpu_capability"]
     if built.get("torch") == here["torch"] and level in SIMD_LEVELS and ours in SIMD_LEVELS \
             and SIMD_LEVELS.index(level) < SIMD_LEVELS.index(ours):
-        return {**here, "cpu_capability": level}
+        return {**here, "cpu_capability": level, "native_cpu_capability": ours}
     return here
 
 
@@ -88,16 +89,17 @@ print(json.dumps({"environment": environment(),
 """
 
 
-def _retrain(manifest: dict, records: list[dict], level: str) -> list[dict]:
-    """``records`` retrained in a fresh process whose torch kernels run at SIMD ``level``
-    (``ATEN_CPU_CAPABILITY``, read when torch starts); each as params, flops and epochs."""
+def _retrain(manifest: dict, records: list[dict], environment: dict) -> list[dict]:
+    """``records`` retrained in a fresh process in ``environment`` (this CPU, its torch kernels at the
+    SIMD level it names: ``ATEN_CPU_CAPABILITY``, read when torch starts); each as params, flops and
+    epochs."""
     job = {"recipe": manifest["recipe"], "dataset": manifest["dataset"],
            "runs": [[rec["uid"], rec["seed"]] for rec in records]}
-    env = {**os.environ, "ATEN_CPU_CAPABILITY": level.lower()}
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": environment["cpu_capability"].lower()}
     done = subprocess.run([sys.executable, "-c", _RETRAIN, json.dumps(job)], env=env, capture_output=True,
                           text=True, check=True)
     out = json.loads(done.stdout)
-    assert out["environment"]["cpu_capability"] == level  # the level the records are compared at
+    assert out["environment"] == environment  # the environment the records are compared in
     return out["runs"]
 
 
@@ -130,7 +132,7 @@ def test_retraining_two_classes_reproduces_the_archive(archive):
     assert len(records) == 2
     recipe = Recipe.from_dict(manifest["recipe"])
     assert recipe.key() == manifest["recipe_key"] == records[0]["recipe_key"]
-    for rec, again in zip(records, _retrain(manifest, records, here["cpu_capability"])):
+    for rec, again in zip(records, _retrain(manifest, records, here)):
         assert (again["params"], again["flops"]) == (rec["params"], rec["flops"])
         if same_environment:
             assert _untimed(again["epochs"]) == _untimed(rec["epochs"]), f"uid {rec['uid']} seed {rec['seed']}"

@@ -61,7 +61,14 @@ def environment() -> dict:
     environment it was trained in, so it can be reproduced bit for bit there; a build's manifest
     pins the torch version and SIMD level (:data:`BUILD_ENVIRONMENT_KEYS`) and refuses to be
     resumed under others, while its runs may come from several CPUs (a long build outlives a
-    machine)."""
+    machine).
+
+    Where ``ATEN_CPU_CAPABILITY`` holds torch below the CPU's own level (to go on with a build made at
+    a lower one), ``native_cpu_capability`` records the level torch picks without it: one CPU model
+    name covers CPUs with and without AVX512 (virtual machines report e.g. ``AMD EPYC`` for
+    both), and libraries outside torch's own kernels (oneDNN's convolutions) still choose their code
+    by the CPU, so a run held at AVX2 on an AVX512 CPU is not one trained on an AVX2 CPU. The key is
+    absent where the levels agree, as in records written before it existed."""
     return dict(_environment())
 
 
@@ -69,8 +76,21 @@ def environment() -> dict:
 def _environment() -> tuple[tuple[str, str], ...]:
     import torch
 
-    return (("torch", torch.__version__), ("cpu_capability", torch.backends.cpu.get_cpu_capability()),
-            ("cpu", cpu_model()))
+    level = torch.backends.cpu.get_cpu_capability()
+    env = (("torch", torch.__version__), ("cpu_capability", level), ("cpu", cpu_model()))
+    native = native_cpu_capability() if os.environ.get("ATEN_CPU_CAPABILITY") else level
+    return env + ((("native_cpu_capability", native),) if native != level else ())
+
+
+def native_cpu_capability() -> str:
+    """The SIMD level torch picks on this CPU without ``ATEN_CPU_CAPABILITY`` (torch reads the
+    variable once, when it starts: asked of a fresh interpreter without it, about a second)."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"}
+    return subprocess.run([sys.executable, "-c", "import torch; print(torch.backends.cpu.get_cpu_capability())"],
+                          env=env, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def build_environment() -> dict:
