@@ -156,7 +156,7 @@ def run_job(job: tuple[str, int, int]) -> dict:
     result = train(uid, "fashion-mnist", recipe, seed=seed, device="cpu", splits=splits,
                    save_state=lambda state: last.update(model=state["model"]))
     cpu, wall = time.process_time() - t0, time.perf_counter() - w0
-    from robbench_plugin.train.builder import environment
+    from robbench_plugin.train.environment import environment
 
     if name in NO_EXTRAS:  # where it ran: another CPU gives other last bits (runs before 2026-12 say nothing)
         return {"protocol": name, "uid": uid, "seed": seed, "cpu_s": cpu, "wall_s": wall, "extra_cpu_s": 0.0,

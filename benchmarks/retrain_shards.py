@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from robbench_plugin.build_table import opened_build
     from robbench_plugin.train import Recipe, train
-    from robbench_plugin.train.builder import environment, read_manifest
+    from robbench_plugin.train.builder import read_manifest
+    from robbench_plugin.train.environment import environment
     from robbench_plugin.train.data import load_splits
 
     with opened_build(args.archive) as folder:

@@ -87,7 +87,8 @@ def unpack_build(archive: str | Path, out_dir: str | Path, plan=None) -> int:
     :class:`~robbench_plugin.train.builder.BuildPlan`), was built under another torch version or
     SIMD level than this one, or ``out_dir`` holds a build with another manifest. Returns how many
     shards were written."""
-    from .train.builder import BuildPlan, _lower_simd_hint, build_environment, read_manifest
+    from .train.builder import BuildPlan, read_manifest
+    from .train.environment import build_environment, lower_simd_hint
 
     out = Path(out_dir)
     with opened_build(archive) as folder:
@@ -101,7 +102,7 @@ def unpack_build(archive: str | Path, out_dir: str | Path, plan=None) -> int:
         if "environment" in manifest and manifest["environment"] != build_environment():
             raise DataFileError(f"--from: {archive} was built under {manifest['environment']}, this machine runs "
                                 f"{build_environment()}: resume it there"
-                                + _lower_simd_hint(manifest, {"environment": build_environment()}))
+                                + lower_simd_hint(manifest, {"environment": build_environment()}))
         if (out / "manifest.json").is_file() and read_manifest(out) != manifest:
             raise DataFileError(f"--from: {out} holds a build with another manifest than {archive}: use another --out")
         shards = sorted(folder.joinpath("shards").glob("*.jsonl"))
@@ -191,7 +192,7 @@ def build_progress(build: str | Path) -> dict:
     for rec in done.values():
         env = rec.get("environment", {})
         cpu = env.get("cpu", "not recorded")
-        if "native_cpu_capability" in env:  # torch held below the CPU's own level (builder.environment)
+        if "native_cpu_capability" in env:  # torch held below the CPU's own level (train.environment)
             cpu += f" ({env['native_cpu_capability']} CPU held at {env['cpu_capability']})"
         cpus[cpu] = cpus.get(cpu, 0) + 1
     median = float(np.median(train + evaluation)) if done else float("nan")

@@ -14,8 +14,8 @@ pytest.importorskip("torch")
 from robbench_plugin.build_table import build_progress, pack_build, table_from_build  # noqa: E402
 from robbench_plugin.errors import DataFileError  # noqa: E402
 from robbench_plugin.objective import Benchmark  # noqa: E402
-from robbench_plugin.train.builder import (BuildPlan, build, build_status, done_jobs, environment,  # noqa: E402
-                                            read_shards)
+from robbench_plugin.train.builder import BuildPlan, build, build_status, done_jobs, read_shards  # noqa: E402
+from robbench_plugin.train.environment import environment  # noqa: E402
 from robbench_plugin.train.recipe import Recipe  # noqa: E402
 from robbench_plugin.space import unique_indices  # noqa: E402
 import numpy as np  # noqa: E402
@@ -129,7 +129,7 @@ def test_a_build_is_resumed_only_in_its_environment(tmp_path, monkeypatch):
         with pytest.raises(DataFileError, match="ATEN_CPU_CAPABILITY=default robbench build"):
             build(tmp_path, _plan(), workers=1, progress=False)
         env = {**os.environ, "ATEN_CPU_CAPABILITY": "default"}
-        code = ("import json; from robbench_plugin.train.builder import build_environment, environment; "
+        code = ("import json; from robbench_plugin.train.environment import build_environment, environment; "
                 "print(build_environment()['cpu_capability']); print(json.dumps(environment()))")
         level, held = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                                      check=True).stdout.split("\n", 1)
@@ -138,14 +138,14 @@ def test_a_build_is_resumed_only_in_its_environment(tmp_path, monkeypatch):
         assert json.loads(held) == {**here, "cpu_capability": "DEFAULT", "native_cpu_capability": here["cpu_capability"]}
     assert "native_cpu_capability" not in here  # not held: the key is absent, as in earlier records
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    import robbench_plugin.train.builder as builder
+    import robbench_plugin.train.environment as where
 
-    builder._environment.cache_clear()
-    monkeypatch.setattr(builder, "cpu_model", lambda: "some other CPU")
+    where._environment.cache_clear()
+    monkeypatch.setattr(where, "cpu_model", lambda: "some other CPU")
     try:
         assert build(tmp_path, _plan(), workers=1, progress=False, limit=1) == 1
     finally:
-        builder._environment.cache_clear()
+        where._environment.cache_clear()
     assert sorted(r["environment"]["cpu"] for r in read_shards(tmp_path)) == sorted([here["cpu"], "some other CPU"])
 
 
@@ -233,13 +233,13 @@ def test_build_progress_counts_the_plan_and_the_seconds_its_runs_recorded(tmp_pa
 def test_build_progress_says_which_runs_were_held_below_their_cpus_level(tmp_path, monkeypatch):
     """Runs trained with torch held below the CPU's own SIMD level are counted apart from the same
     CPU model's other runs, with both levels."""
-    import robbench_plugin.train.builder as builder
+    import robbench_plugin.train.environment as where
 
     build(tmp_path, _plan(), workers=1, progress=False, limit=1)
     here = environment()
     held = (("torch", here["torch"]), ("cpu_capability", here["cpu_capability"]), ("cpu", here["cpu"]),
             ("native_cpu_capability", "AVX512"))
-    monkeypatch.setattr(builder, "_environment", lambda: held)
+    monkeypatch.setattr(where, "_environment", lambda: held)
     assert build(tmp_path, _plan(), workers=1, progress=False, limit=2) == 2
     assert build_progress(tmp_path)["cpus"] == {
         here["cpu"]: 1, f"{here['cpu']} (AVX512 CPU held at {here['cpu_capability']})": 2}
@@ -347,3 +347,19 @@ def test_packaging_an_unfinished_build_is_refused_in_one_line(tmp_path, capsys):
                    f"{len(_plan().jobs())} runs missing (robbench build-status {archive})"]
     assert {p.name: p.stat().st_mtime_ns for p in module.DATA.iterdir()} == shipped
     assert not (tmp_path / "report").exists()
+
+
+def test_held_level_is_the_builds_level_only_below_this_machines_with_the_same_torch():
+    """torch can be held below the CPU's SIMD level (ATEN_CPU_CAPABILITY), never above it, and a
+    build of another torch cannot be gone on with at any level."""
+    from robbench_plugin.train.environment import held_level
+
+    def env(level, torch="2.13.0+cpu"):
+        return {"torch": torch, "cpu_capability": level}
+
+    assert held_level(env("AVX2"), env("AVX512")) == "AVX2"
+    assert held_level(env("DEFAULT"), env("AVX2")) == "DEFAULT"
+    assert held_level(env("AVX512"), env("AVX2")) is None  # above this CPU
+    assert held_level(env("AVX2"), env("AVX2")) is None  # nothing to hold
+    assert held_level(env("AVX2", torch="2.12.0+cpu"), env("AVX512")) is None
+    assert held_level({}, env("AVX512")) is None  # a build that recorded no environment

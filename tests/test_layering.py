@@ -14,7 +14,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("space", {"space", "costs", "time_model", "encodings", "pareto"}),
     ("data", {"table", "embedded", "release", "download", "synthetic", "train.recipe", "train.schedule", "store", "store.*", "idx", "fashion_mnist", "data_identity",
               "metrics", "release_time"}),
-    ("training", {"train", "train.attacks", "train.augment", "train.data", "train.model", "train.loop", "train.builder", "train.plan", "train.parallel",
+    ("training", {"train", "train.attacks", "train.augment", "train.data", "train.model", "train.loop", "train.builder", "train.environment", "train.plan", "train.parallel",
                   "build_table"}),
     ("benchmark", {"objective", "objective.*", "problem", "grid"}),
     ("benchmark kinds and analyses", {"surrogate", "surrogate.*", "live", "live.*", "proxies", "op_effects", "report"}),

@@ -42,7 +42,8 @@ def _records(archive: Path, n: int, environment: dict) -> tuple[dict, list[dict]
     anywhere; and how many records each CPU trained ("not recorded" for records from before CPUs
     were recorded). One pass over the archive."""
     from robbench_plugin.build_table import opened_build
-    from robbench_plugin.train.builder import BUILD_ENVIRONMENT_KEYS, read_manifest, read_shards
+    from robbench_plugin.train.builder import read_manifest, read_shards
+    from robbench_plugin.train.environment import BUILD_ENVIRONMENT_KEYS
 
     mine: list[dict] = []
     anywhere: list[dict] = []
@@ -62,23 +63,19 @@ def _records(archive: Path, n: int, environment: dict) -> tuple[dict, list[dict]
 def _reachable(manifest: dict, here: dict) -> dict:
     """The environment this machine retrains an archive's records in: its own (``here``), or, where
     the archive was built with the same torch at a lower SIMD level, this CPU held at that level
-    (which its records say as ``native_cpu_capability``: builder.environment)."""
-    from robbench_plugin.train.builder import SIMD_LEVELS
+    (which its records say as ``native_cpu_capability``: train.environment)."""
+    from robbench_plugin.train.environment import held_level
 
-    built = manifest.get("environment") or {}
-    level, ours = built.get("cpu_capability"), here["cpu_capability"]
-    if built.get("torch") == here["torch"] and level in SIMD_LEVELS and ours in SIMD_LEVELS \
-            and SIMD_LEVELS.index(level) < SIMD_LEVELS.index(ours):
-        return {**here, "cpu_capability": level, "native_cpu_capability": ours}
-    return here
+    level = held_level(manifest.get("environment") or {}, here)
+    return {**here, "cpu_capability": level, "native_cpu_capability": here["cpu_capability"]} if level else here
 
 
 _RETRAIN = """
 import json, sys
 import torch
 from robbench_plugin.train import Recipe, train
-from robbench_plugin.train.builder import environment
 from robbench_plugin.train.data import load_splits
+from robbench_plugin.train.environment import environment
 
 job = json.loads(sys.argv[1])
 torch.set_num_threads(1)  # as the builder's workers train
@@ -123,7 +120,7 @@ def test_retraining_two_classes_reproduces_the_archive(archive):
     on the CPU is checked exactly (parameters, FLOPs, the recipe key, the epochs and metrics
     recorded) and the final accuracies within CROSS_ENVIRONMENT_FINAL_TOLERANCE."""
     from robbench_plugin.train import Recipe
-    from robbench_plugin.train.builder import environment
+    from robbench_plugin.train.environment import environment
 
     here = _reachable(_manifest(archive), environment())
     manifest, mine, anywhere, _ = _records(archive, 2, here)
@@ -150,7 +147,7 @@ def test_some_archive_holds_records_of_this_environment():
     trained in this environment (torch version, SIMD level and CPU model; or this CPU at the
     archive's lower SIMD level). Outside CI a machine of
     another kind skips this (CI turns a skip into a failure): its builds cannot be reproduced here."""
-    from robbench_plugin.train.builder import environment
+    from robbench_plugin.train.environment import environment
 
     found = {}
     for archive in ARCHIVES:

@@ -16,7 +16,6 @@ runs the jobs. Their public names are importable from here too.
 """
 from __future__ import annotations
 
-import functools
 import os
 import time
 from pathlib import Path
@@ -25,77 +24,10 @@ from typing import Iterator, Sequence
 from ..data_identity import data_key
 from ..errors import DataFileError, InvalidValueError, check_choice
 from ..fileutil import append_jsonl, atomic_write_json
+from .environment import build_environment, environment, lower_simd_hint
 from .parallel import BACKENDS, map_jobs
 from .plan import EMBEDDED_PLANS, BuildPlan, done_jobs, read_manifest, read_shards  # noqa: F401  (as before)
 from .recipe import Recipe
-
-
-def cpu_model() -> str:
-    """The CPU this process runs on: its vendor and model name as the kernel reports them
-    (``/proc/cpuinfo``; elsewhere :func:`platform.processor`), e.g. ``"AuthenticAMD AMD EPYC"``."""
-    import platform
-
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or platform.machine()
-    fields = {}
-    for line in info.splitlines():
-        key, _, value = line.partition(":")
-        fields.setdefault(key.strip(), value.strip())
-    return " ".join(v for v in (fields.get("vendor_id"), fields.get("model name")) if v) or platform.machine()
-
-
-# what a build's manifest pins for every record (resuming under other values is refused); the rest
-# of ``environment()`` (the CPU) is recorded per run
-BUILD_ENVIRONMENT_KEYS = ("torch", "cpu_capability")
-
-
-def environment() -> dict:
-    """What decides a CPU run's last bits besides its recipe, seed and data: the torch version, the
-    SIMD level its kernels use (``torch.backends.cpu.get_cpu_capability``) and the CPU
-    (:func:`cpu_model`). Kernels choose their code paths by CPU, so the same torch at the same SIMD
-    level gives other last bits on another CPU model, and training grows them (seven Fashion-MNIST
-    classes retrained on another CPU than the one that built them end up 0.010 apart in robust
-    accuracy after 6 epochs at the median, 0.027 at most). Every record of a build carries the
-    environment it was trained in, so it can be reproduced bit for bit there; a build's manifest
-    pins the torch version and SIMD level (:data:`BUILD_ENVIRONMENT_KEYS`) and refuses to be
-    resumed under others, while its runs may come from several CPUs (a long build outlives a
-    machine).
-
-    Where ``ATEN_CPU_CAPABILITY`` holds torch below the CPU's own level (to go on with a build made at
-    a lower one), ``native_cpu_capability`` records the level torch picks without it: one CPU model
-    name covers CPUs with and without AVX512 (virtual machines report e.g. ``AMD EPYC`` for
-    both), and libraries outside torch's own kernels (oneDNN's convolutions) still choose their code
-    by the CPU, so a run held at AVX2 on an AVX512 CPU is not one trained on an AVX2 CPU. The key is
-    absent where the levels agree, as in records written before it existed."""
-    return dict(_environment())
-
-
-@functools.lru_cache(maxsize=1)
-def _environment() -> tuple[tuple[str, str], ...]:
-    import torch
-
-    level = torch.backends.cpu.get_cpu_capability()
-    env = (("torch", torch.__version__), ("cpu_capability", level), ("cpu", cpu_model()))
-    native = native_cpu_capability() if os.environ.get("ATEN_CPU_CAPABILITY") else level
-    return env + ((("native_cpu_capability", native),) if native != level else ())
-
-
-def native_cpu_capability() -> str:
-    """The SIMD level torch picks on this CPU without ``ATEN_CPU_CAPABILITY`` (torch reads the
-    variable once, when it starts: asked of a fresh interpreter without it, about a second)."""
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"}
-    return subprocess.run([sys.executable, "-c", "import torch; print(torch.backends.cpu.get_cpu_capability())"],
-                          env=env, capture_output=True, text=True, check=True).stdout.strip()
-
-
-def build_environment() -> dict:
-    """The part of :func:`environment` a build's manifest pins (:data:`BUILD_ENVIRONMENT_KEYS`)."""
-    return {k: environment()[k] for k in BUILD_ENVIRONMENT_KEYS}
 
 
 def _write_manifest(out_dir: Path, plan: BuildPlan, run_identity: dict | None = None) -> None:
@@ -119,24 +51,9 @@ def _write_manifest(out_dir: Path, plan: BuildPlan, run_identity: dict | None = 
         if differ:
             raise DataFileError(f"{out_dir} holds a build of another plan (differs in {', '.join(differ)}: "
                                 + "; ".join(f"{k} {have.get(k)!r} there, {wanted[k]!r} now" for k in differ[:3])
-                                + "): use another --out directory" + _lower_simd_hint(have, wanted))
+                                + "): use another --out directory" + lower_simd_hint(have, wanted))
         return
     atomic_write_json(out_dir / "manifest.json", wanted)
-
-
-# torch's SIMD levels on x86, lowest first: ATEN_CPU_CAPABILITY=<level in lower case> makes torch use
-# a lower level's kernels than the CPU has (it cannot raise it)
-SIMD_LEVELS = ("DEFAULT", "AVX2", "AVX512")
-
-
-def _lower_simd_hint(have: dict, wanted: dict) -> str:
-    """How to go on with a build made at a lower SIMD level than this machine's, or ''."""
-    built = (have.get("environment") or {}).get("cpu_capability")
-    here = (wanted.get("environment") or {}).get("cpu_capability")
-    if built in SIMD_LEVELS and here in SIMD_LEVELS and SIMD_LEVELS.index(built) < SIMD_LEVELS.index(here) \
-            and have["environment"].get("torch") == wanted["environment"].get("torch"):
-        return f"; or go on at the build's level: ATEN_CPU_CAPABILITY={built.lower()} robbench build ..."
-    return ""
 
 
 # --- workers --------------------------------------------------------------------------
