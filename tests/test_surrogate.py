@@ -102,6 +102,37 @@ def test_save_load_and_mismatch_errors(kb, tmp_path, monkeypatch):
         SurrogateModel.load(tmp_path / "old")
 
 
+def test_the_file_keeps_what_predicts_and_drops_the_fits_statistics(kb, tmp_path):
+    """The members are written without the per-node statistics of the fit (LightGBM's parser reads
+    them as optional), and the loaded model predicts bit for bit what the fitted one does over every
+    cell and fidelity; a file that holds them (as written before they were dropped) loads and
+    predicts the same."""
+    import json
+    import lzma
+
+    from robbench_plugin.space import NUM_ARCHS
+    from robbench_plugin.surrogate.fileformat import _MAGIC, FIT_STATISTICS
+
+    model = SurrogateModel.fit(kb, ["clean", "robust"], n_models=2, n_estimators=60)
+    path = model.save(tmp_path / "s.rbs")
+    data = path.read_bytes()
+    n = int.from_bytes(data[len(_MAGIC):len(_MAGIC) + 8], "little")
+    texts = [t for ts in json.loads(lzma.decompress(data[len(_MAGIC) + 8 + n:])).values() for t in ts]
+    full = [b.model_to_string() for bs in model.models.values() for b in bs]
+    assert all(f"\n{key}=" in t for t in full for key in FIT_STATISTICS)  # LightGBM writes them
+    assert not any(f"\n{key}=" in t for t in texts for key in FIT_STATISTICS)
+    assert all(t.count("Tree=") == f.count("Tree=") == 60 for t, f in zip(texts, full))
+    with_statistics = tmp_path / "full.rbs"
+    body = json.dumps({m: [b.model_to_string() for b in bs] for m, bs in model.models.items()}).encode()
+    with_statistics.write_bytes(data[:len(_MAGIC) + 8 + n] + lzma.compress(body))
+    cells = np.arange(NUM_ARCHS)
+    for back in (SurrogateModel.load(path), SurrogateModel.load(with_statistics)):
+        for metric in model.models:
+            for fidelity in model.fidelities:
+                ours, theirs = back.predict(cells, metric, fidelity), model.predict(cells, metric, fidelity)
+                assert np.array_equal(ours[0], theirs[0]) and np.array_equal(ours[1], theirs[1])
+
+
 def rewrite_header(path, out, **changes):
     """A copy of the saved surrogate at ``path`` with header fields changed."""
     import json

@@ -5,7 +5,8 @@ lzma-compressed members. The header holds everything but the members: format, fe
 versions, the training table's sha256, dataset, metrics, fidelities per metric, network size,
 backend, ensemble size, time model, source metadata, the fit arguments, and the versions of the
 package and the backend that wrote it (informational). Members: LightGBM's own text model
-(``Booster.model_to_string``) per member, as a JSON object ``{metric: [model text, ...]}``.
+(``Booster.model_to_string``) per member, as a JSON object ``{metric: [model text, ...]}``, without
+the per-node statistics of the fit that prediction never reads (:func:`prediction_text`).
 
 Reading a file never runs code it holds: the header is JSON and the members are LightGBM's text
 models. Surrogates fitted with the scikit-learn backend (when LightGBM is absent) are neither
@@ -29,6 +30,22 @@ from ..fileutil import atomic_write_bytes
 FILE_FORMAT = 3
 _MAGIC = b"RBSURR3\n"
 
+# Lines of LightGBM's text model that its parser treats as optional (read as zeros when absent:
+# ``Tree::Tree(const char*)`` in LightGBM's src/io/tree.cpp) and prediction never reads: each node's
+# gain, value, hessian sum and count from the fit, which only gain importances and SHAP contributions
+# use (the surrogate uses neither); and ``tree_sizes``, each tree's length in bytes for parsing the
+# trees in parallel, which no longer holds once they are gone (without it LightGBM parses them in turn).
+FIT_STATISTICS = ("split_gain", "internal_value", "internal_weight", "internal_count", "leaf_weight", "leaf_count",
+                  "tree_sizes")
+
+
+def prediction_text(booster: Any) -> str:
+    """LightGBM's text model of ``booster`` without the lines of :data:`FIT_STATISTICS`: it predicts
+    bit for bit as ``booster`` does, in about half the bytes once compressed (the Fashion-MNIST
+    surrogate's members: 3.09 MB with them, 1.57 MB without)."""
+    return "\n".join(line for line in booster.model_to_string().split("\n")
+                     if line.split("=", 1)[0] not in FIT_STATISTICS)
+
 
 def backend_version(backend: str) -> str:
     """Installed version of ``backend`` (``lightgbm`` or ``sklearn``)."""
@@ -50,7 +67,7 @@ def write_file(path: str | Path, header: dict, members: dict[str, list[Any]]) ->
                                 "which hold no code, are written (install lightgbm, the 'surrogate' extra)")
     header = {**header, "format": FILE_FORMAT,
               "written_by": {"robbench-plugin": __version__, backend: backend_version(backend)}}
-    body = json.dumps({m: [b.model_to_string() for b in ms] for m, ms in members.items()}).encode()
+    body = json.dumps({m: [prediction_text(b) for b in ms] for m, ms in members.items()}).encode()
     head = json.dumps(header, sort_keys=True).encode()
     return atomic_write_bytes(path, _MAGIC + len(head).to_bytes(8, "little") + head + lzma.compress(body, preset=6))
 
